@@ -1,0 +1,68 @@
+using Pipeline.Build;
+using Pipeline.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pipeline.Models.Tests;
+
+public class TorchRuntimeTests
+{
+    private static string OutputLibTorchSharp() =>
+        new[] { "libLibTorchSharp.so", "runtimes/linux-x64/native/libLibTorchSharp.so" }
+            .Select(p => Path.Combine(AppContext.BaseDirectory, p))
+            .First(File.Exists);
+
+    [Fact]
+    public void Libtorch_loads_and_runs_a_convolution()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        // A 3x3 all-ones kernel over an all-ones 1x1x4x4 image: interior outputs are 9.
+        var conv = nn.Conv2d(1, 1, 3, bias: false);
+        using (no_grad())
+            conv.weight!.fill_(1f);
+        var y = conv.forward(ones(1, 1, 4, 4));
+        Assert.Equal(new long[] { 1, 1, 2, 2 }, y.shape);
+        Assert.All(y.data<float>().ToArray(), v => Assert.Equal(9f, v));
+    }
+
+    [Fact]
+    public void Output_copy_of_LibTorchSharp_needs_no_libstdcxx_version_the_system_lacks()
+    {
+        var system = ElfVersionNeeds.FindSystemLibStdCxx();
+        Assert.NotNull(system);
+        var available = ElfVersionNeeds.ReadDefinitions(File.ReadAllBytes(system!));
+        var strictNeeds = ElfVersionNeeds.ReadNeeds(File.ReadAllBytes(OutputLibTorchSharp()))
+            .Where(n => n.File == "libstdc++.so.6" && !n.IsWeak)
+            .Select(n => n.Version);
+        Assert.All(strictNeeds, v => Assert.True(available.Contains(v), $"{v} is required strictly but missing from {system}"));
+    }
+
+    [Fact]
+    public void Shipped_LibTorchSharp_requires_GLIBCXX_3_4_32_and_marking_it_weak_changes_one_flag()
+    {
+        // The NuGet package's own copy, read-only: the fix must never edit it.
+        string nuget = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+            "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Assert.True(File.Exists(nuget), $"expected the TorchSharp package at {nuget}");
+        byte[] shipped = File.ReadAllBytes(nuget);
+        var need = Assert.Single(ElfVersionNeeds.ReadNeeds(shipped), n => n.Version == "GLIBCXX_3.4.32");
+        Assert.False(need.IsWeak);
+
+        byte[] patched = (byte[])shipped.Clone();
+        Assert.True(ElfVersionNeeds.MarkWeak(patched, "libstdc++.so.6", "GLIBCXX_3.4.32"));
+        Assert.False(ElfVersionNeeds.MarkWeak(patched, "libstdc++.so.6", "GLIBCXX_3.4.32"));
+        Assert.True(Assert.Single(ElfVersionNeeds.ReadNeeds(patched), n => n.Version == "GLIBCXX_3.4.32").IsWeak);
+        var changed = Enumerable.Range(0, shipped.Length).Where(i => shipped[i] != patched[i]).ToList();
+        Assert.Equal(new[] { (int)need.FlagsOffset }, changed);
+    }
+
+    [Fact]
+    public void System_libstdcxx_definitions_are_read()
+    {
+        var defs = ElfVersionNeeds.ReadDefinitions(File.ReadAllBytes(ElfVersionNeeds.FindSystemLibStdCxx()!));
+        Assert.Contains("GLIBCXX_3.4", defs);
+        Assert.Contains("CXXABI_1.3", defs);
+    }
+}
