@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Pipeline.Models;
+using Pipeline.Training;
+
+namespace Pipeline.Cli;
+
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var runFile = new Argument<FileInfo?>("run-file")
+        {
+            Description = "A run file (JSON, see pipelines/runs/). Omit it to describe the run with options.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var name = new Option<string?>("--name") { Description = "Run name (its folder under --runs). Default: derived from the options." };
+        var flavour = new Option<ResNetFlavour>("--flavour") { Description = "torchvision or timm.", DefaultValueFactory = _ => ResNetFlavour.Torchvision };
+        var zeroInit = new Option<bool?>("--zero-init-last") { Description = "Zero each block's last BatchNorm γ (default: the flavour's own: timm true, torchvision false)." };
+        var head = new Option<HeadKind>("--head") { Description = "fastai (the reference experiment's) or library (avg pool + fc).", DefaultValueFactory = _ => HeadKind.Fastai };
+        var recipe = new Option<string>("--recipe") { Description = $"Recipe preset: {string.Join(", ", Recipe.Presets.Keys)}.", DefaultValueFactory = _ => Recipe.FastaiReference.Name };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5 };
+        var size = new Option<int>("--image-size") { DefaultValueFactory = _ => 128 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Imagenette folder (default: the embedded ../shared/data/imagenette-224 or $PIPELINE_DATA)." };
+        var trainPerClass = new Option<int?>("--train-per-class") { Description = "Use only the first N training images of each class." };
+        var valPerClass = new Option<int?>("--val-per-class") { Description = "Use only the first N val images of each class." };
+        var runs = RunsOption();
+
+        var command = new Command("train", "Train one ResNet18 run; resumes from its last checkpoint if interrupted.")
+        {
+            runFile, name, flavour, zeroInit, head, recipe, epochs, size, seed, data, trainPerClass, valPerClass, runs,
+        };
+        command.SetAction((parse, cancellation) =>
+        {
+            RunSpec spec;
+            if (parse.GetValue(runFile) is { } file)
+            {
+                spec = RunSpec.Load(file.FullName);
+            }
+            else
+            {
+                var f = parse.GetValue(flavour);
+                var z = parse.GetValue(zeroInit);
+                spec = new RunSpec
+                {
+                    Name = parse.GetValue(name) ?? $"{f.ToString().ToLowerInvariant()}-zi{((z ?? f == ResNetFlavour.Timm) ? 1 : 0)}-s{parse.GetValue(seed)}",
+                    Flavour = f,
+                    ZeroInitLast = z,
+                    Head = parse.GetValue(head),
+                    RecipeName = parse.GetValue(recipe)!,
+                    Epochs = parse.GetValue(epochs),
+                    ImageSize = parse.GetValue(size),
+                    Seed = parse.GetValue(seed),
+                    Dataset = parse.GetValue(data)?.FullName,
+                    TrainPerClass = parse.GetValue(trainPerClass),
+                    ValPerClass = parse.GetValue(valPerClass),
+                };
+            }
+            var summary = TrainingConsole.Run(spec, parse.GetValue(runs)!.FullName, cancellation);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    public static Option<DirectoryInfo> RunsOption() => new("--runs")
+    {
+        Description = "Folder that holds run folders.",
+        DefaultValueFactory = _ => new DirectoryInfo("runs"),
+    };
+}

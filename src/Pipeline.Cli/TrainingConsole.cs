@@ -1,0 +1,68 @@
+using Pipeline.Training;
+using Spectre.Console;
+
+namespace Pipeline.Cli;
+
+/// <summary>Runs a training with a live progress bar (or plain lines when output is redirected).</summary>
+public static class TrainingConsole
+{
+    public static RunSummary Run(RunSpec spec, string runsRoot, CancellationToken cancellation)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Flavour}, zero-init-last {spec.EffectiveZeroInitLast}, {spec.Head} head, {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}");
+        RunSummary summary;
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            summary = AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(spec.Name, maxValue: 1);
+                    return new Trainer(runsRoot, new SynchronousProgress(p => Render(p, task))).Run(spec, cancellation);
+                });
+        }
+        else
+        {
+            summary = new Trainer(runsRoot, new SynchronousProgress(PrintLine)).Run(spec, cancellation);
+        }
+        var folder = new Trainer(runsRoot).FolderFor(spec);
+        AnsiConsole.MarkupLineInterpolated($"[green]done[/]: val top-1 {summary.FinalValTop1:P2} after {summary.Epochs} epochs ({summary.WallSeconds / 60:F1} min). Run folder: {folder.Path}");
+        return summary;
+    }
+
+    private static void Render(TrainingProgress p, ProgressTask task)
+    {
+        if (p.Message is { } message)
+            AnsiConsole.MarkupLineInterpolated($"  {message}");
+        if (p.Phase == TrainingPhase.Training && p.StepsInEpoch > 0)
+        {
+            task.Value = ((p.Epoch - 1) + (double)p.Step / p.StepsInEpoch) / p.Epochs;
+            task.Description = $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s";
+        }
+        else if (p.Phase == TrainingPhase.Validating && p.Message is null)
+        {
+            task.Description = $"epoch {p.Epoch}/{p.Epochs} validating {p.Step}/{p.StepsInEpoch}";
+        }
+    }
+
+    private static DateTime s_lastLine = DateTime.MinValue;
+
+    /// <summary>Plain output for logs and CI: every message, and a training line at most every 10 s.</summary>
+    private static void PrintLine(TrainingProgress p)
+    {
+        if (p.Message is { } message)
+        {
+            Console.WriteLine($"  {message}");
+        }
+        else if (p.Phase == TrainingPhase.Training && (DateTime.UtcNow - s_lastLine).TotalSeconds >= 10)
+        {
+            s_lastLine = DateTime.UtcNow;
+            Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F4} {p.ImagesPerSecond:F1} img/s, ~{p.Remaining:hh\\:mm\\:ss} left");
+        }
+    }
+
+    /// <summary>IProgress that reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace Pipeline.Training;
+
+/// <summary>One line of a run's metrics.jsonl. Accuracies are fractions (0..1).</summary>
+public sealed record EpochMetrics(
+    [property: JsonPropertyName("epoch")] int Epoch,
+    [property: JsonPropertyName("train_loss")] double TrainLoss,
+    [property: JsonPropertyName("val_loss")] double ValLoss,
+    [property: JsonPropertyName("val_top1")] double ValTop1,
+    [property: JsonPropertyName("val_top5")] double ValTop5,
+    [property: JsonPropertyName("lr")] double LearningRate,
+    [property: JsonPropertyName("wall_s")] double WallSeconds,
+    [property: JsonPropertyName("images_per_s")] double TrainImagesPerSecond,
+    [property: JsonPropertyName("rss_mib")] double PeakRssMiB);

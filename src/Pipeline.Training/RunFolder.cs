@@ -1,0 +1,59 @@
+using System.Text.Json;
+
+namespace Pipeline.Training;
+
+/// <summary>
+/// The files of one run: <c>run.json</c> (resolved spec), <c>metrics.jsonl</c> (one line per epoch),
+/// <c>checkpoint.bin</c> (last finished epoch, for resume), <c>model.bin</c> (final weights),
+/// <c>summary.json</c> and <c>summary.md</c> (written when the run finishes).
+/// </summary>
+public sealed class RunFolder(string path)
+{
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+    public string SpecFile => Combine("run.json");
+    public string MetricsFile => Combine("metrics.jsonl");
+    public string CheckpointFile => Combine("checkpoint.bin");
+    public string ModelFile => Combine("model.bin");
+    public string SummaryJson => Combine("summary.json");
+    public string SummaryMarkdown => Combine("summary.md");
+
+    public bool IsFinished => File.Exists(SummaryJson) && File.Exists(ModelFile);
+
+    private string Combine(string file) => System.IO.Path.Combine(Path, file);
+
+    public IReadOnlyList<EpochMetrics> ReadMetrics() => File.Exists(MetricsFile)
+        ? File.ReadLines(MetricsFile).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l)!).ToList()
+        : [];
+
+    public RunSpec ReadSpec() => RunSpec.Load(SpecFile);
+
+    public RunSummary ReadSummary() => JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(SummaryJson), RunSpec.Json)
+        ?? throw new InvalidDataException($"{SummaryJson}: empty summary.");
+
+    /// <summary>Writes a whole file atomically: a reader sees the old file or the new one, never half.</summary>
+    public static void WriteAtomically(string path, Action<Stream> write)
+    {
+        string temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static void WriteAtomically(string path, string text) =>
+        WriteAtomically(path, s => { using var w = new StreamWriter(s); w.Write(text); });
+}
+
+/// <summary>What a finished run reports.</summary>
+public sealed record RunSummary(
+    string Name,
+    int Epochs,
+    double FinalValTop1,
+    double FinalValTop5,
+    double BestValTop1,
+    double WallSeconds,
+    double MeanTrainImagesPerSecond,
+    string DatasetFingerprint,
+    string ModelSha256);

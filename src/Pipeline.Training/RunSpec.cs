@@ -1,0 +1,104 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Pipeline.Models;
+
+namespace Pipeline.Training;
+
+/// <summary>
+/// Everything that defines one training run; the run file is this record as JSON. Two runs with the
+/// same spec and seed see the same initial weights and the same data order.
+/// </summary>
+public sealed record RunSpec
+{
+    public required string Name { get; init; }
+    public ResNetFlavour Flavour { get; init; } = ResNetFlavour.Torchvision;
+    /// <summary>Zero the last BatchNorm γ of each residual block. Null: the flavour's library default (timm true, torchvision false).</summary>
+    public bool? ZeroInitLast { get; init; }
+    public HeadKind Head { get; init; } = HeadKind.Fastai;
+    /// <summary>A preset name (see <see cref="Recipe.Presets"/>), used when <see cref="RecipeOverride"/> is null.</summary>
+    public string RecipeName { get; init; } = Recipe.FastaiReference.Name;
+    /// <summary>A full recipe, for runs that vary one (the preset named by RecipeName is ignored).</summary>
+    public Recipe? RecipeOverride { get; init; }
+    public int ImageSize { get; init; } = 128;
+    public int Epochs { get; init; } = 5;
+    public int Seed { get; init; } = 42;
+    /// <summary>Dataset folder; null: the embedded default (../shared/data/imagenette-224) or $PIPELINE_DATA.</summary>
+    public string? Dataset { get; init; }
+    /// <summary>Use only the first N images per class of each split (quick runs and tests); null: all.</summary>
+    public int? TrainPerClass { get; init; }
+    public int? ValPerClass { get; init; }
+    public int NoisyLabelsPercent { get; init; }
+    /// <summary>Keep activations and conv weights channels-last (NHWC in memory): faster on CPU, same math.</summary>
+    public bool ChannelsLast { get; init; } = true;
+    /// <summary>Stop after this many optimizer steps per epoch (smoke runs); null: the whole epoch.</summary>
+    public int? MaxStepsPerEpoch { get; init; }
+    /// <summary>Threads libtorch may use; null: all cores.</summary>
+    public int? Threads { get; init; }
+
+    [JsonIgnore]
+    public Recipe Recipe => RecipeOverride ?? (Recipe.Presets.TryGetValue(RecipeName, out var r)
+        ? r
+        : throw new RunSpecException($"Unknown recipe '{RecipeName}'. Known: {string.Join(", ", Recipe.Presets.Keys)}."));
+
+    [JsonIgnore]
+    public bool EffectiveZeroInitLast => ZeroInitLast ?? Flavour == ResNetFlavour.Timm;
+
+    [JsonIgnore]
+    public ResNetConfig ModelConfig => new(Flavour, EffectiveZeroInitLast, Head, NumClasses: 10);
+
+    /// <summary>Short side the images are resized to before cropping (cache size).</summary>
+    [JsonIgnore]
+    public int ResizeSide => (int)Math.Round(ImageSize / Recipe.CropFraction);
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this with { RecipeOverride = Recipe }, Json);
+
+    /// <summary>Reads a run file; errors name the file and the field.</summary>
+    public static RunSpec Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new RunSpecException($"{path}: no such run file. Create one (see pipelines/ for examples) or check the path.");
+        RunSpec? spec;
+        try
+        {
+            spec = JsonSerializer.Deserialize<RunSpec>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new RunSpecException($"{path}: not a valid run file ({e.Message}). Fix the JSON; field names are as in pipelines/*.json.");
+        }
+        if (spec is null)
+            throw new RunSpecException($"{path}: the file is empty; it must hold one JSON object describing a run.");
+        spec.ThrowIfInvalid(path);
+        return spec;
+    }
+
+    public void ThrowIfInvalid(string source)
+    {
+        var problems = Validate().ToList();
+        if (problems.Count > 0)
+            throw new RunSpecException($"{source}: {string.Join(" ", problems)}");
+    }
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name) || Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || Name.Contains('/'))
+            yield return $"name '{Name}' must be a non-empty folder name.";
+        if (ImageSize is < 32 or > 1024) yield return $"imageSize must be between 32 and 1024 (is {ImageSize}).";
+        if (Epochs < 1) yield return $"epochs must be at least 1 (is {Epochs}).";
+        if (NoisyLabelsPercent is not (0 or 1 or 5 or 25 or 50)) yield return $"noisyLabelsPercent must be 0, 1, 5, 25 or 50 (is {NoisyLabelsPercent}).";
+        if (TrainPerClass is < 1 || ValPerClass is < 1) yield return "trainPerClass and valPerClass must be at least 1 when given.";
+        if (RecipeOverride is null && !Recipe.Presets.ContainsKey(RecipeName))
+            yield return $"unknown recipe '{RecipeName}' (known: {string.Join(", ", Recipe.Presets.Keys)}).";
+        foreach (var p in (RecipeOverride ?? Recipe.FastaiReference).Validate())
+            yield return p;
+    }
+}
+
+public sealed class RunSpecException(string message) : Exception(message);

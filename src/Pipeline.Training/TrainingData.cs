@@ -1,0 +1,70 @@
+using Pipeline.Data;
+
+namespace Pipeline.Training;
+
+/// <summary>The train and val images of a run, decoded once into caches at the run's resize side.</summary>
+internal sealed class TrainingData : IDisposable
+{
+    private readonly DecodedImageCache _train;
+    private readonly DecodedImageCache _val;
+
+    private TrainingData(DecodedImageCache train, DecodedImageCache val, string fingerprint)
+    {
+        _train = train;
+        _val = val;
+        Fingerprint = fingerprint;
+    }
+
+    public string Fingerprint { get; }
+
+    /// <summary>Validation cost relative to training, for the time-left estimate (forward only ≈ 1/3 of a step).</summary>
+    public double ValidationShare => _val.Count / (3.0 * _train.Count);
+
+    public static TrainingData Open(RunSpec spec, CancellationToken cancellation)
+    {
+        string root = spec.Dataset ?? ImagenetteDataset.FindDefaultRoot()
+            ?? throw new RunSpecException(
+                "No dataset given and no default found: set \"dataset\" in the run file, set PIPELINE_DATA, " +
+                "or download Imagenette with `pipeline data download`.");
+        var dataset = ImagenetteDataset.Open(root, spec.NoisyLabelsPercent);
+        var train = FirstPerClass(dataset.Train, spec.TrainPerClass);
+        var val = FirstPerClass(dataset.Val, spec.ValPerClass);
+        if (train.Count < spec.Recipe.BatchSize)
+            throw new RunSpecException($"run '{spec.Name}': {train.Count} training images is fewer than one batch of {spec.Recipe.BatchSize}. Use more images per class or a smaller batch.");
+        var trainCache = DecodedImageCache.BuildOrOpen(train, spec.ResizeSide, dataset.Fingerprint, ct: cancellation);
+        var valCache = DecodedImageCache.BuildOrOpen(val, spec.ResizeSide, dataset.Fingerprint, ct: cancellation);
+        return new TrainingData(trainCache, valCache, dataset.Fingerprint);
+    }
+
+    public long StepsPerEpoch(RunSpec spec)
+    {
+        long full = _train.Count / spec.Recipe.BatchSize; // the last partial batch is dropped, as fastai does
+        return spec.MaxStepsPerEpoch is { } max ? Math.Min(full, max) : full;
+    }
+
+    public long ValSteps(RunSpec spec) => (_val.Count + spec.Recipe.BatchSize - 1) / spec.Recipe.BatchSize;
+
+    public BatchLoader TrainLoader(RunSpec spec, int epoch)
+    {
+        IImageTransform transform = spec.Recipe.TrainTransform switch
+        {
+            TrainTransformKind.ResizeThenRandomCrop => new ResizeThenRandomCrop(spec.ImageSize),
+            TrainTransformKind.RandomResizedCropFlip => new RandomResizedCrop(spec.ImageSize),
+            var other => throw new ArgumentOutOfRangeException(nameof(spec), other, "unknown train transform"),
+        };
+        return new BatchLoader(_train, transform, spec.Recipe.BatchSize, shuffle: true, spec.Seed, epoch, dropLast: true);
+    }
+
+    public BatchLoader ValLoader(RunSpec spec) =>
+        new(_val, new CenterCrop(spec.ImageSize), spec.Recipe.BatchSize, shuffle: false, spec.Seed, epoch: 0);
+
+    /// <summary>The first <paramref name="perClass"/> images of each class, in the dataset's order.</summary>
+    private static IReadOnlyList<LabeledImage> FirstPerClass(IReadOnlyList<LabeledImage> images, int? perClass) =>
+        perClass is { } n ? images.GroupBy(i => i.Label).SelectMany(g => g.Take(n)).ToList() : images;
+
+    public void Dispose()
+    {
+        _train.Dispose();
+        _val.Dispose();
+    }
+}
