@@ -1,0 +1,38 @@
+namespace Pipeline.Data;
+
+/// <summary>
+/// What a file really is, from its first bytes. The index checks this for every image so a PNG or a
+/// text file saved as <c>.JPEG</c> is reported when the dataset is opened, not minutes into a cache build.
+/// </summary>
+internal static class FileSignature
+{
+    public const int BytesNeeded = 12;
+
+    /// <summary>True for the JPEG start-of-image marker followed by any marker (FF D8 FF).</summary>
+    public static bool IsJpeg(ReadOnlySpan<byte> head) => head.Length >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
+
+    /// <summary>A short description of what the bytes look like, for error messages.</summary>
+    public static string Describe(ReadOnlySpan<byte> head)
+    {
+        if (IsJpeg(head)) return "a JPEG";
+        if (head.StartsWith("\x89PNG"u8)) return "a PNG image";
+        if (head.StartsWith("GIF8"u8)) return "a GIF image";
+        if (head.StartsWith("BM"u8)) return "a BMP image";
+        if (head.Length >= 12 && head[..4].SequenceEqual("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8)) return "a WebP image";
+        if (head.StartsWith("<"u8)) return "an HTML or XML file";
+        foreach (byte b in head)
+        {
+            if (b is < 0x09 or (> 0x0D and < 0x20) && b < 0x80)
+                return "binary data of an unknown kind";
+        }
+        return "text";
+    }
+
+    public static byte[] ReadHead(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        var head = new byte[BytesNeeded];
+        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return head[..read];
+    }
+}

@@ -1,0 +1,23 @@
+namespace Pipeline.Data;
+
+/// <summary>
+/// Bad input in a dataset or an archive. The message names every offending file and says what to do;
+/// <see cref="Files"/> lists the same files for callers that want them.
+/// </summary>
+public sealed class ImagenetteDataException(string message, IReadOnlyList<string> files) : Exception(message)
+{
+    public ImagenetteDataException(string message, string file) : this(message, [file]) { }
+
+    public IReadOnlyList<string> Files { get; } = files;
+
+    /// <summary>
+    /// One exception for many bad files: a headline, then one line per file (the first
+    /// <paramref name="maxLines"/>), so a user fixes them all in one go instead of one per run.
+    /// </summary>
+    internal static ImagenetteDataException ForMany(string headline, IReadOnlyList<(string File, string Problem)> problems, int maxLines = 20)
+    {
+        var lines = problems.Take(maxLines).Select(p => $"  {p.File}: {p.Problem}");
+        string more = problems.Count > maxLines ? $"\n  ... and {problems.Count - maxLines} more" : "";
+        return new ImagenetteDataException($"{headline}\n{string.Join('\n', lines)}{more}", problems.Select(p => p.File).ToList());
+    }
+}
