@@ -24,8 +24,11 @@ public static class Checkpoint
             writer.Write(Magic);
             writer.Write(FormatVersion);
             writer.Write(JsonSerializer.Serialize(header, RunSpec.Json));
-            model.save(writer);
-            ((Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            MemoryFormat.WithContiguousTensors(model, optimizer, () =>
+            {
+                model.save(writer);
+                ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            });
             using var rng = torch.get_rng_state();
             var bytes = rng.bytes.ToArray();
             writer.Write(bytes.Length);
@@ -45,8 +48,11 @@ public static class Checkpoint
     {
         using var reader = Open(path);
         var header = ReadHeader(reader, path);
-        model.load(reader);
-        ((Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+        MemoryFormat.WithContiguousTensors(model, optimizer, () =>
+        {
+            model.load(reader);
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+        });
         int length = reader.ReadInt32();
         using var rng = torch.empty(length, dtype: ScalarType.Byte);
         rng.bytes = reader.ReadBytes(length);

@@ -20,15 +20,51 @@ public static class MemoryFormat
     /// optimizer is built: gradients and optimizer state then follow the weights' layout, so no step
     /// converts back and forth.
     /// </summary>
-    public static void ToChannelsLast(nn.Module model)
+    public static void ToChannelsLast(nn.Module model) =>
+        Relayout(model.parameters().Where(p => p.dim() == 4 && !IsChannelsLast(p)), toChannelsLast: true);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with every channels-last tensor of the model and its optimizer
+    /// state temporarily contiguous (NCHW), then restores the layout. TorchSharp's save and load
+    /// read and write raw bytes and refuse non-contiguous tensors.
+    /// </summary>
+    public static void WithContiguousTensors(nn.Module model, optim.Optimizer? optimizer, Action action)
+    {
+        var relaid = StateTensors(model, optimizer).Where(IsChannelsLast).ToList();
+        Relayout(relaid, toChannelsLast: false);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Relayout(relaid, toChannelsLast: true);
+        }
+    }
+
+    private static void Relayout(IEnumerable<Tensor> tensors, bool toChannelsLast)
     {
         using var noGrad = no_grad();
-        foreach (var (_, p) in model.named_parameters())
+        foreach (var t in tensors)
         {
-            if (p.dim() != 4 || IsChannelsLast(p))
-                continue;
-            using var relaid = ChannelsLast(p);
-            p.set_(relaid);
+            using var relaid = toChannelsLast ? ChannelsLast(t) : t.contiguous();
+            t.set_(relaid);
         }
+    }
+
+    /// <summary>The 4-d tensors whose layout a step keeps: conv weights and their optimizer state.</summary>
+    private static IEnumerable<Tensor> StateTensors(nn.Module model, optim.Optimizer? optimizer)
+    {
+        IEnumerable<Tensor?> state = optimizer is TorchSharp.Modules.OptimizerHelper helper
+            ? helper.state_dict().State.SelectMany(s => s switch
+            {
+                TorchSharp.Modules.AdamW.State a => new[] { a.exp_avg, a.exp_avg_sq, a.max_exp_avg_sq },
+                TorchSharp.Modules.SGD.State g => new[] { g.momentum_buffer },
+                _ => Array.Empty<Tensor?>(),
+            })
+            : [];
+        return model.parameters().Cast<Tensor>().Concat(state)
+            .Where(t => t is not null && !t.IsInvalid && t.dim() == 4)
+            .Select(t => t!);
     }
 }

@@ -30,7 +30,10 @@ public sealed class RunFolder(string path)
     public RunSummary ReadSummary() => JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(SummaryJson), RunSpec.Json)
         ?? throw new InvalidDataException($"{SummaryJson}: empty summary.");
 
-    /// <summary>Writes a whole file atomically: a reader sees the old file or the new one, never half.</summary>
+    /// <summary>
+    /// Writes a whole file atomically: a reader sees the old file or the new one, never half.
+    /// <paramref name="write"/> must leave the stream open.
+    /// </summary>
     public static void WriteAtomically(string path, Action<Stream> write)
     {
         string temp = path + ".tmp";
@@ -43,7 +46,19 @@ public sealed class RunFolder(string path)
     }
 
     public static void WriteAtomically(string path, string text) =>
-        WriteAtomically(path, s => { using var w = new StreamWriter(s); w.Write(text); });
+        WriteAtomically(path, s =>
+        {
+            using var writer = new StreamWriter(s, leaveOpen: true);
+            writer.Write(text);
+        });
+
+    /// <summary>Saves a module's weights (TorchSharp format) atomically.</summary>
+    public static void SaveWeights(string path, TorchSharp.torch.nn.Module module) =>
+        WriteAtomically(path, s =>
+        {
+            using var writer = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
+            MemoryFormat.WithContiguousTensors(module, null, () => module.save(writer));
+        });
 }
 
 /// <summary>What a finished run reports.</summary>

@@ -141,7 +141,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             var logits = model.forward(prepare(batch));
             var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64);
             lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
-            var top = logits.topk(Math.Min(5, (int)logits.shape[1])).indices;
+            var top = logits.topk(Math.Min(5, (int)logits.shape[1])).indexes;
             var hits = top.eq(y.unsqueeze(1));
             correct1 += hits.select(1, 0).sum().item<long>();
             correct5 += hits.any(1).sum().item<long>();
@@ -153,7 +153,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
 
     private RunSummary Finish(RunSpec spec, RunFolder folder, ResNet18 model, List<EpochMetrics> history, string fingerprint)
     {
-        RunFolder.WriteAtomically(folder.ModelFile, stream => model.save(stream));
+        RunFolder.SaveWeights(folder.ModelFile, model);
         string sha;
         using (var file = File.OpenRead(folder.ModelFile))
             sha = Convert.ToHexStringLower(SHA256.HashData(file));
