@@ -53,8 +53,8 @@ public sealed record Recipe
     public double LabelSmoothing { get; init; }
     public TrainTransformKind TrainTransform { get; init; } = TrainTransformKind.ResizeThenRandomCrop;
     public InputNormalization Normalization { get; init; } = InputNormalization.None;
-    /// <summary>Resize short side = round(ImageSize / CropFraction) before cropping (train and val).</summary>
-    public double CropFraction { get; init; } = 0.875;
+    /// <summary>Short side the images are resized to before cropping, as a multiple of the image size (128 → 144).</summary>
+    public double ResizeScale { get; init; } = 1.125;
 
     public static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
     public static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
@@ -115,6 +115,6 @@ public sealed record Recipe
         if (!(PctStart > 0 && PctStart < 1)) yield return $"pctStart must be between 0 and 1 (is {PctStart}).";
         if (Moms.Length != 3) yield return $"moms must have 3 values: start, mid, end (has {Moms.Length}).";
         if (LabelSmoothing is < 0 or >= 1) yield return $"labelSmoothing must be in [0, 1) (is {LabelSmoothing}).";
-        if (CropFraction is <= 0 or > 1) yield return $"cropFraction must be in (0, 1] (is {CropFraction}).";
+        if (ResizeScale < 1) yield return $"resizeScale must be at least 1 (is {ResizeScale}).";
     }
 }

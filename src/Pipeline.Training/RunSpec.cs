@@ -4,6 +4,14 @@ using Pipeline.Models;
 
 namespace Pipeline.Training;
 
+[JsonConverter(typeof(JsonStringEnumConverter<Precision>))]
+public enum Precision
+{
+    Fp32,
+    /// <summary>bf16 forward and backward; fp32 master weights, optimizer state, BatchNorm and loss (see <see cref="MixedPrecision"/>).</summary>
+    Bf16,
+}
+
 /// <summary>
 /// Everything that defines one training run; the run file is this record as JSON. Two runs with the
 /// same spec and seed see the same initial weights and the same data order.
@@ -28,6 +36,7 @@ public sealed record RunSpec
     public int? TrainPerClass { get; init; }
     public int? ValPerClass { get; init; }
     public int NoisyLabelsPercent { get; init; }
+    public Precision Precision { get; init; } = Precision.Fp32;
     /// <summary>Keep activations and conv weights channels-last (NHWC in memory): faster on CPU, same math.</summary>
     public bool ChannelsLast { get; init; } = true;
     /// <summary>Stop after this many optimizer steps per epoch (smoke runs); null: the whole epoch.</summary>
@@ -48,7 +57,7 @@ public sealed record RunSpec
 
     /// <summary>Short side the images are resized to before cropping (cache size).</summary>
     [JsonIgnore]
-    public int ResizeSide => (int)Math.Round(ImageSize / Recipe.CropFraction);
+    public int ResizeSide => (int)Math.Round(ImageSize * Recipe.ResizeScale);
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {

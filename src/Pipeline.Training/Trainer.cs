@@ -37,6 +37,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         if (spec.ChannelsLast)
             MemoryFormat.ToChannelsLast(model);
         using var optimizer = OptimizerFactory.Create(model, recipe);
+        using var mixed = spec.Precision == Precision.Bf16 ? new MixedPrecision(model, spec.ChannelsLast) : null;
 
         long stepsPerEpoch = data.StepsPerEpoch(spec);
         var schedule = new OneCycleSchedule(recipe, stepsPerEpoch * spec.Epochs);
@@ -67,7 +68,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         for (int epoch = startEpoch; epoch < spec.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            var (trainLoss, imagesPerSecond, lastLr) = TrainEpoch(spec, model, optimizer, data, schedule, epoch, stepsPerEpoch, Prepare, cancellation);
+            var (trainLoss, imagesPerSecond, lastLr) = TrainEpoch(spec, model, mixed, optimizer, data, schedule, epoch, stepsPerEpoch, Prepare, cancellation);
             var (valLoss, top1, top5) = Validate(spec, model, data, epoch, Prepare, cancellation);
             var metrics = new EpochMetrics(epoch + 1, trainLoss, valLoss, top1, top5, lastLr,
                 clock.Elapsed.TotalSeconds, imagesPerSecond, ProcessMemory.PeakResidentMiB());
@@ -85,7 +86,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
     }
 
     private (double Loss, double ImagesPerSecond, double LastLr) TrainEpoch(
-        RunSpec spec, ResNet18 model, optim.Optimizer optimizer, TrainingData data, OneCycleSchedule schedule,
+        RunSpec spec, ResNet18 model, MixedPrecision? mixed, optim.Optimizer optimizer, TrainingData data, OneCycleSchedule schedule,
         int epoch, long stepsPerEpoch, Func<Batch, Tensor> prepare, CancellationToken cancellation)
     {
         var recipe = spec.Recipe;
@@ -105,9 +106,20 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             using var scope = NewDisposeScope();
             var x = prepare(batch);
             var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64);
-            var loss = nn.functional.cross_entropy(model.forward(x), y, label_smoothing: recipe.LabelSmoothing);
             optimizer.zero_grad();
-            loss.backward();
+            Tensor loss;
+            if (mixed is null)
+            {
+                loss = nn.functional.cross_entropy(model.forward(x), y, label_smoothing: recipe.LabelSmoothing);
+                loss.backward();
+            }
+            else
+            {
+                using var step16 = mixed.Begin();
+                var logits = mixed.Compute.forward(x.to(MixedPrecision.ComputeType)).to(ScalarType.Float32);
+                loss = nn.functional.cross_entropy(logits, y, label_smoothing: recipe.LabelSmoothing);
+                loss.backward();
+            }
             optimizer.step();
 
             double value = loss.item<float>();

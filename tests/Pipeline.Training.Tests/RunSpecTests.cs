@@ -20,7 +20,7 @@ public class RunSpecTests
         Assert.Same(Recipe.FastaiReference, spec.Recipe);
         Assert.Equal(HeadKind.Fastai, spec.Head);
         Assert.Equal(5, spec.Epochs);
-        Assert.Equal(146, spec.ResizeSide); // 128 / 0.875
+        Assert.Equal(144, spec.ResizeSide); // 128 × 1.125
     }
 
     [Fact]
