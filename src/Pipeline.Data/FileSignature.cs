@@ -15,7 +15,7 @@ internal static class FileSignature
     public static string Describe(ReadOnlySpan<byte> head)
     {
         if (IsJpeg(head)) return "a JPEG";
-        if (head.StartsWith("\x89PNG"u8)) return "a PNG image";
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])) return "a PNG image";
         if (head.StartsWith("GIF8"u8)) return "a GIF image";
         if (head.StartsWith("BM"u8)) return "a BMP image";
         if (head.Length >= 12 && head[..4].SequenceEqual("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8)) return "a WebP image";
