@@ -12,13 +12,19 @@ var clock = Stopwatch.StartNew();
 var dataset = ImagenetteDataset.Open(root);
 Console.WriteLine($"dataset {root}: {dataset.Train.Count} train, {dataset.Val.Count} val, fingerprint {dataset.Fingerprint}, indexed in {clock.Elapsed.TotalSeconds:F1} s");
 
-clock.Restart();
-CacheProgress? last = null;
-using var cache = DecodedImageCache.BuildOrOpen(dataset.Train, shortSide, dataset.Fingerprint,
-    progress: new Progress<CacheProgress>(p => last = p));
-Console.WriteLine(last is null
-    ? $"cache {cache.FilePath}: opened in {clock.Elapsed.TotalSeconds:F2} s (already built)"
-    : $"cache {cache.FilePath}: built in {clock.Elapsed.TotalSeconds:F1} s, {cache.Count / clock.Elapsed.TotalSeconds:F0} images/s decoded on {Environment.ProcessorCount} cores");
+DecodedImageCache OpenCache(string split, IReadOnlyList<LabeledImage> images)
+{
+    clock.Restart();
+    CacheProgress? last = null;
+    var cache = DecodedImageCache.BuildOrOpen(images, shortSide, dataset.Fingerprint, progress: new Progress<CacheProgress>(p => last = p));
+    Console.WriteLine(last is null
+        ? $"{split} cache {cache.FilePath}: opened in {clock.Elapsed.TotalSeconds:F2} s (already built)"
+        : $"{split} cache {cache.FilePath}: built in {clock.Elapsed.TotalSeconds:F1} s, {cache.Count / clock.Elapsed.TotalSeconds:F0} images/s decoded on {Environment.ProcessorCount} cores");
+    return cache;
+}
+
+using var cache = OpenCache("train", dataset.Train);
+using (OpenCache("val", dataset.Val)) { } // every val image decodes too
 
 foreach (IImageTransform transform in new IImageTransform[] { new ResizeThenRandomCrop(size), new RandomResizedCrop(size) })
 {
