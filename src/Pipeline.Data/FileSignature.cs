@@ -22,7 +22,7 @@ internal static class FileSignature
         if (head.StartsWith("<"u8)) return "an HTML or XML file";
         foreach (byte b in head)
         {
-            if (b is < 0x09 or (> 0x0D and < 0x20) && b < 0x80)
+            if (b is < 0x09 or (> 0x0D and < 0x20)) // control characters other than tab and line breaks
                 return "binary data of an unknown kind";
         }
         return "text";

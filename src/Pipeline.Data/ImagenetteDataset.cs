@@ -46,7 +46,7 @@ public sealed class ImagenetteDataset
     /// <exception cref="ImagenetteDataException">The folder is not a usable dataset; the message lists every bad file.</exception>
     public static ImagenetteDataset Open(string root, int noisyPercent = 0)
     {
-        NoisyLabelFile.IndexOfPercent(noisyPercent);
+        NoisyLabelFile.IndexOfPercent(noisyPercent); // throws for a percentage that has no label set
         root = Path.GetFullPath(root);
         if (!Directory.Exists(root))
         {
