@@ -71,9 +71,16 @@ public class ImagenetteDatasetTests
     [Fact]
     public void DefaultRootPrefersTheEnvironmentThenTheSharedCopyAboveTheStartFolders()
     {
-        Assert.Equal(SharedData.Root, ImagenetteDataset.FindDefaultRoot(null, AppContext.BaseDirectory));
-        Assert.Equal(Path.GetFullPath("/data/elsewhere"), ImagenetteDataset.FindDefaultRoot("/data/elsewhere", AppContext.BaseDirectory));
-        Assert.Null(ImagenetteDataset.FindDefaultRoot(null, Path.GetTempPath()));
+        using var temp = new TempFolder();
+        string copy = temp.Combine("work", "shared", "data", "imagenette-224");
+        Directory.CreateDirectory(copy);
+        string repository = temp.Combine("work", "repo", "tests", "bin");
+        Directory.CreateDirectory(repository);
+
+        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, repository));
+        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, temp.Combine("elsewhere"), repository)); // first start finds none
+        Assert.Equal(Path.GetFullPath("/data/elsewhere"), ImagenetteDataset.FindDefaultRoot("/data/elsewhere", repository));
+        Assert.Null(ImagenetteDataset.FindDefaultRoot(null, temp.Combine("elsewhere")));
     }
 
     [Fact]

@@ -6,9 +6,10 @@ namespace Pipeline.Data.Tests;
 internal static class SharedData
 {
     private static readonly Lazy<string> s_root = new(() =>
-        ImagenetteDataset.FindDefaultRoot(null, Directory.GetCurrentDirectory(), AppContext.BaseDirectory)
+        ImagenetteDataset.FindDefaultRoot()
         ?? throw new InvalidOperationException(
-            $"These tests read the project's Imagenette copy at ../{ImagenetteDataset.DefaultRelativeLocation} (beside the repository); it was not found above {Directory.GetCurrentDirectory()}."));
+            $"These tests read the project's Imagenette copy at ../{ImagenetteDataset.DefaultRelativeLocation} (beside the repository); " +
+            $"it was not found above {Directory.GetCurrentDirectory()}. Set {ImagenetteDataset.RootVariable} to its folder."));
 
     private static readonly Lazy<ImagenetteDataset> s_dataset = new(() => ImagenetteDataset.Open(Root));
 
