@@ -111,8 +111,9 @@ public sealed unsafe class DecodedImageCache : IDisposable
 
     private static DecodedImageCache? TryOpen(string path, int count, int shortSide, byte[] key)
     {
+        long length = File.Exists(path) ? new FileInfo(path).Length : -1;
         // Too short to hold even the index: not a cache (an empty file cannot be mapped at all).
-        if (!File.Exists(path) || new FileInfo(path).Length < CacheLayout.PixelStart(count))
+        if (length < CacheLayout.PixelStart(count))
             return null;
 
         var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
@@ -120,7 +121,7 @@ public sealed unsafe class DecodedImageCache : IDisposable
         byte* basePointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
         basePointer += view.PointerOffset;
-        var entries = CacheLayout.Read(new FileInfo(path).Length, basePointer, count, shortSide, key);
+        var entries = CacheLayout.Read(length, basePointer, count, shortSide, key);
         if (entries is not null)
             return new DecodedImageCache(path, file, view, basePointer, shortSide, entries);
 

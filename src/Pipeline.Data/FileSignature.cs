@@ -15,14 +15,14 @@ internal static class FileSignature
     public static string Describe(ReadOnlySpan<byte> head)
     {
         if (IsJpeg(head)) return "a JPEG";
-        if (head.StartsWith("\x89PNG"u8)) return "a PNG image";
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])) return "a PNG image";
         if (head.StartsWith("GIF8"u8)) return "a GIF image";
         if (head.StartsWith("BM"u8)) return "a BMP image";
         if (head.Length >= 12 && head[..4].SequenceEqual("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8)) return "a WebP image";
         if (head.StartsWith("<"u8)) return "an HTML or XML file";
         foreach (byte b in head)
         {
-            if (b is < 0x09 or (> 0x0D and < 0x20) && b < 0x80)
+            if (b is < 0x09 or (> 0x0D and < 0x20)) // control characters other than tab and line breaks
                 return "binary data of an unknown kind";
         }
         return "text";

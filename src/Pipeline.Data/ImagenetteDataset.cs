@@ -46,7 +46,7 @@ public sealed class ImagenetteDataset
     /// <exception cref="ImagenetteDataException">The folder is not a usable dataset; the message lists every bad file.</exception>
     public static ImagenetteDataset Open(string root, int noisyPercent = 0)
     {
-        NoisyLabelFile.IndexOfPercent(noisyPercent);
+        NoisyLabelFile.IndexOfPercent(noisyPercent); // throws for a percentage that has no label set
         root = Path.GetFullPath(root);
         if (!Directory.Exists(root))
         {
@@ -92,12 +92,15 @@ public sealed class ImagenetteDataset
     /// <c>shared/data/imagenette-224</c> found beside an ancestor of the working folder or of the
     /// application folder; null when there is none.
     /// </summary>
-    public static string? FindDefaultRoot()
+    public static string? FindDefaultRoot() =>
+        FindDefaultRoot(Environment.GetEnvironmentVariable(RootVariable), Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
+
+    internal static string? FindDefaultRoot(string? fromEnvironment, params string[] startFolders)
     {
-        if (Environment.GetEnvironmentVariable(RootVariable) is { Length: > 0 } fromEnvironment)
+        if (!string.IsNullOrEmpty(fromEnvironment))
             return Path.GetFullPath(fromEnvironment);
 
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        foreach (string start in startFolders)
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {

@@ -80,7 +80,7 @@ public sealed class ImagenetteDownloader(HttpClient http, Uri? baseUri = null, i
                 await FetchAsync(uri, part, archive.Size, progress, ct).ConfigureAwait(false);
                 break;
             }
-            catch (Exception e) when (e is IOException or HttpRequestException && attempt < maxAttempts && !ct.IsCancellationRequested)
+            catch (Exception e) when (IsTransient(e) && attempt < maxAttempts && !ct.IsCancellationRequested)
             {
                 // The connection dropped: the next attempt resumes from what .part already holds.
             }
@@ -177,6 +177,10 @@ public sealed class ImagenetteDownloader(HttpClient http, Uri? baseUri = null, i
         }
         progress?.Report(new DownloadProgress(have + fetched, expectedSize, fetched / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
     }
+
+    /// <summary>A dropped connection or a server error, worth another try; a 404 is not.</summary>
+    private static bool IsTransient(Exception e) =>
+        e is IOException || e is HttpRequestException { StatusCode: null or >= HttpStatusCode.InternalServerError };
 
     /// <summary>Null when the file has the archive's size and first-MiB MD5, else what is wrong.</summary>
     private static string? CheckFile(ImagenetteArchive archive, string path)

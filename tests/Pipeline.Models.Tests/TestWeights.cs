@@ -27,4 +27,24 @@ internal static class TestWeights
             bn.running_var!.copy_(rand(c, generator: g) * 1.5 + 0.5);     // σ² in [0.5, 2)
         }
     }
+
+    /// <summary>
+    /// Sets every BatchNorm's running statistics to those of <paramref name="batch"/> (one training-mode forward
+    /// with momentum 1), as training would have left them for such data, and leaves the model in eval mode.
+    /// A randomly initialised network whose statistics fit the data gives image-dependent predictions, where
+    /// one with the identity statistics predicts the same class for every image.
+    /// </summary>
+    public static void CalibrateBatchNorms(ResNet18 model, Tensor batch)
+    {
+        var norms = model.modules().OfType<NormBase>().ToList();
+        var momenta = norms.Select(n => n.momentum).ToList();
+        norms.ForEach(n => n.momentum = 1.0);
+        model.train();
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+            model.forward(batch);
+        for (int i = 0; i < norms.Count; i++)
+            norms[i].momentum = momenta[i];
+        model.eval();
+    }
 }

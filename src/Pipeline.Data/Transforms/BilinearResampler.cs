@@ -13,10 +13,12 @@ internal static class BilinearResampler
     // Holds the horizontally resized rows; reused per thread because it can exceed the large-object threshold.
     [ThreadStatic] private static float[]? t_rows;
 
-    public static void ResizeToChw(ImageView source, CropBox box, int size, bool mirror, Span<byte> destinationChw)
+    public static unsafe void ResizeToChw(ImageView source, CropBox box, int size, bool mirror, Span<byte> destinationChw)
     {
         if (box.X < 0 || box.Y < 0 || box.Width < 1 || box.Height < 1 || box.X + box.Width > source.Width || box.Y + box.Height > source.Height)
             throw new ArgumentOutOfRangeException(nameof(box), box, $"The crop must lie inside the {source.Width} x {source.Height} image.");
+        if (destinationChw.Length != 3 * size * size)
+            throw new ArgumentException($"The destination must hold 3 x {size} x {size} bytes.", nameof(destinationChw));
 
         var horizontal = new Weights(box.X, box.Width, size);
         var vertical = new Weights(box.Y, box.Height, size);
@@ -24,48 +26,58 @@ internal static class BilinearResampler
         int needed = box.Height * rowLength;
         if (t_rows is null || t_rows.Length < needed)
             t_rows = new float[needed];
-        var rows = t_rows.AsSpan(0, needed);
 
-        for (int r = 0; r < box.Height; r++)
+        // Pointers rather than spans in the two hot loops: the bounds were checked above and by Weights,
+        // and this is most of the loader's CPU time.
+        fixed (byte* image = source.Rgb)
+        fixed (float* rows = t_rows)
+        fixed (byte* destination = destinationChw)
+        fixed (int* hFirst = horizontal.First, hCount = horizontal.Count, vFirst = vertical.First, vCount = vertical.Count)
+        fixed (float* hWeights = horizontal.Values, vWeights = vertical.Values)
         {
-            var line = source.Rgb.Slice((box.Y + r) * source.Width * 3, source.Width * 3);
-            var output = rows.Slice(r * rowLength, rowLength);
-            for (int ox = 0; ox < size; ox++)
+            for (int r = 0; r < box.Height; r++)
             {
-                var weights = horizontal.For(ox, out int first);
-                float red = 0, green = 0, blue = 0;
-                for (int k = 0, i = first * 3; k < weights.Length; k++, i += 3)
+                byte* line = image + (long)(box.Y + r) * source.Width * 3;
+                float* output = rows + r * rowLength;
+                for (int ox = 0; ox < size; ox++)
                 {
-                    float w = weights[k];
-                    red += w * line[i];
-                    green += w * line[i + 1];
-                    blue += w * line[i + 2];
+                    byte* pixel = line + hFirst[ox] * 3;
+                    float* w = hWeights + ox * horizontal.Stride;
+                    float red = 0, green = 0, blue = 0;
+                    for (int k = 0, n = hCount[ox]; k < n; k++, pixel += 3)
+                    {
+                        red += w[k] * pixel[0];
+                        green += w[k] * pixel[1];
+                        blue += w[k] * pixel[2];
+                    }
+                    output[ox * 3] = red;
+                    output[ox * 3 + 1] = green;
+                    output[ox * 3 + 2] = blue;
                 }
-                output[ox * 3] = red;
-                output[ox * 3 + 1] = green;
-                output[ox * 3 + 2] = blue;
             }
-        }
 
-        int plane = size * size;
-        for (int oy = 0; oy < size; oy++)
-        {
-            var weights = vertical.For(oy, out int first);
-            int firstRow = first - box.Y;
-            for (int ox = 0; ox < size; ox++)
+            int plane = size * size;
+            for (int oy = 0; oy < size; oy++)
             {
-                float red = 0, green = 0, blue = 0;
-                for (int k = 0, i = firstRow * rowLength + ox * 3; k < weights.Length; k++, i += rowLength)
+                float* w = vWeights + oy * vertical.Stride;
+                float* firstRow = rows + (vFirst[oy] - box.Y) * rowLength;
+                int n = vCount[oy];
+                byte* red = destination + oy * size;
+                for (int ox = 0; ox < size; ox++)
                 {
-                    float w = weights[k];
-                    red += w * rows[i];
-                    green += w * rows[i + 1];
-                    blue += w * rows[i + 2];
+                    float* column = firstRow + ox * 3;
+                    float r = 0, g = 0, b = 0;
+                    for (int k = 0; k < n; k++, column += rowLength)
+                    {
+                        r += w[k] * column[0];
+                        g += w[k] * column[1];
+                        b += w[k] * column[2];
+                    }
+                    int o = mirror ? size - 1 - ox : ox;
+                    red[o] = ToByte(r);
+                    red[plane + o] = ToByte(g);
+                    red[2 * plane + o] = ToByte(b);
                 }
-                int o = oy * size + (mirror ? size - 1 - ox : ox);
-                destinationChw[o] = ToByte(red);
-                destinationChw[plane + o] = ToByte(green);
-                destinationChw[2 * plane + o] = ToByte(blue);
             }
         }
     }
@@ -79,22 +91,17 @@ internal static class BilinearResampler
     /// </summary>
     private sealed class Weights
     {
-        private readonly int[] _first;
-        private readonly int[] _count;
-        private readonly float[] _weights;
-        private readonly int _stride;
-
         public Weights(int start, int length, int outputSize)
         {
             double scale = (double)length / outputSize;
             double filterScale = Math.Max(scale, 1.0);
             double support = 1.0 * filterScale; // the triangle filter's support is 1
-            _stride = (int)Math.Ceiling(support) * 2 + 1;
-            _first = new int[outputSize];
-            _count = new int[outputSize];
-            _weights = new float[outputSize * _stride];
+            Stride = (int)Math.Ceiling(support) * 2 + 1;
+            First = new int[outputSize];
+            Count = new int[outputSize];
+            Values = new float[outputSize * Stride];
 
-            Span<double> raw = stackalloc double[_stride];
+            Span<double> raw = stackalloc double[Stride];
             for (int o = 0; o < outputSize; o++)
             {
                 double center = (o + 0.5) * scale;
@@ -107,17 +114,19 @@ internal static class BilinearResampler
                     total += raw[i - min];
                 }
                 for (int i = min; i < max; i++)
-                    _weights[o * _stride + i - min] = (float)(total == 0 ? 0 : raw[i - min] / total);
-                _first[o] = start + min;
-                _count[o] = max - min;
+                    Values[o * Stride + i - min] = (float)(total == 0 ? 0 : raw[i - min] / total);
+                First[o] = start + min;
+                Count[o] = max - min;
             }
         }
 
-        public ReadOnlySpan<float> For(int output, out int first)
-        {
-            first = _first[output];
-            return _weights.AsSpan(output * _stride, _count[output]);
-        }
+        /// <summary>Source index of each output's first tap (absolute, not relative to the crop).</summary>
+        public int[] First { get; }
+        /// <summary>Taps of each output: always inside the crop.</summary>
+        public int[] Count { get; }
+        /// <summary>Each output's normalised weights, <see cref="Stride"/> apart.</summary>
+        public float[] Values { get; }
+        public int Stride { get; }
 
         private static double Triangle(double x)
         {

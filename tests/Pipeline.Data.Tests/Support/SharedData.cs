@@ -1,0 +1,53 @@
+using SkiaSharp;
+
+namespace Pipeline.Data.Tests;
+
+/// <summary>The project's full Imagenette copy (../shared/data/imagenette-224), used in place and read-only.</summary>
+internal static class SharedData
+{
+    private static readonly Lazy<string> s_root = new(() =>
+        ImagenetteDataset.FindDefaultRoot()
+        ?? throw new InvalidOperationException(
+            $"These tests read the project's Imagenette copy at ../{ImagenetteDataset.DefaultRelativeLocation} (beside the repository); " +
+            $"it was not found above {Directory.GetCurrentDirectory()}. Set {ImagenetteDataset.RootVariable} to its folder."));
+
+    private static readonly Lazy<ImagenetteDataset> s_dataset = new(() => ImagenetteDataset.Open(Root));
+
+    public static string Root => s_root.Value;
+
+    /// <summary>The whole copy, indexed once per test run.</summary>
+    public static ImagenetteDataset Dataset => s_dataset.Value;
+
+    /// <summary>The first <paramref name="perClass"/> images of each class, in the split's order.</summary>
+    public static List<LabeledImage> FirstPerClass(IReadOnlyList<LabeledImage> split, int perClass) =>
+        split.GroupBy(i => i.Label).SelectMany(g => g.Take(perClass)).ToList();
+
+    /// <summary>The first <paramref name="count"/> single-channel JPEGs of val (read from headers only).</summary>
+    public static List<LabeledImage> GreyscaleVal(int count) =>
+        Dataset.Val.Where(IsGreyscale).Take(count).ToList();
+
+    public static bool IsGreyscale(LabeledImage image)
+    {
+        using var codec = SKCodec.Create(image.Path);
+        return codec.Info.ColorType == SKColorType.Gray8;
+    }
+}
+
+/// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
+internal sealed class TempFolder : IDisposable
+{
+    private readonly string _top = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pipeline-data-tests", Guid.NewGuid().ToString("N")[..12]);
+
+    /// <param name="name">A sub-folder to use instead of the unique folder itself (to test names with spaces and accents).</param>
+    public TempFolder(string? name = null)
+    {
+        Path = name is null ? _top : System.IO.Path.Combine(_top, name);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose() => Directory.Delete(_top, recursive: true);
+}
