@@ -1,4 +1,6 @@
+using Pipeline.Data;
 using Pipeline.Models;
+using Pipeline.Onnx;
 using Pipeline.Training;
 using Spectre.Console;
 
@@ -34,9 +36,12 @@ public static class ErrorHandling
     {
         TorchRuntimeUnavailableException or RunSpecException or TrainingDivergedException
             or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-            or UnauthorizedAccessException => e.Message,
+            or UnauthorizedAccessException or ImagenetteDataException or OnnxExportException or UsageException => e.Message,
         OperationCanceledException => "interrupted. Finished epochs are checkpointed: run the same command again to resume.",
         AggregateException { InnerExceptions.Count: 1 } agg => UserMessage(agg.InnerException!),
         _ => null,
     };
 }
+
+/// <summary>A command-line mistake: shown as one line, exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

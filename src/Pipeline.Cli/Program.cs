@@ -6,5 +6,9 @@ var root = new RootCommand(
     "and evaluates them with ML.NET: why does timm's ResNet18 train worse in short runs?")
 {
     TrainCommand.Create(),
+    ExportCommand.Create(),
+    ValidateCommand.Create(),
+    DataCommand.Create(),
 };
-return await ErrorHandling.RunAsync(() => root.Parse(args).InvokeAsync());
+// Our own handler turns user mistakes into one line; System.CommandLine's would print a stack trace.
+return await ErrorHandling.RunAsync(() => root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Pipeline.Data;
+
+namespace Pipeline.Cli;
+
+/// <summary>The --data option every command that reads Imagenette shares, and how it resolves.</summary>
+public static class DatasetOptions
+{
+    public static Option<DirectoryInfo?> Data() => new("--data")
+    {
+        Description = $"Imagenette folder (official layout). Default: ${ImagenetteDataset.RootVariable}, else the embedded ../shared/data/imagenette-224.",
+    };
+
+    public static Option<string> Split() => new("--split")
+    {
+        Description = "train or val.",
+        DefaultValueFactory = _ => "val",
+    };
+
+    public static ImagenetteDataset Open(DirectoryInfo? data, int noisyPercent = 0)
+    {
+        string root = data?.FullName ?? ImagenetteDataset.FindDefaultRoot()
+            ?? throw new DirectoryNotFoundException(
+                $"No Imagenette folder given and none found: pass --data DIR, set {ImagenetteDataset.RootVariable}, " +
+                "or download one with `pipeline data download --dest DIR`.");
+        return ImagenetteDataset.Open(root, noisyPercent);
+    }
+
+    public static IReadOnlyList<LabeledImage> SplitOf(ImagenetteDataset dataset, string split, int? perClass = null)
+    {
+        var images = split.ToLowerInvariant() switch
+        {
+            "val" => dataset.Val,
+            "train" => dataset.Train,
+            _ => throw new UsageException($"--split must be train or val (is '{split}')."),
+        };
+        return perClass is { } n ? images.GroupBy(i => i.Label).SelectMany(g => g.Take(n)).ToList() : images;
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Pipeline.Onnx;
+using Spectre.Console;
+
+namespace Pipeline.Cli;
+
+public static class ValidateCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<FileInfo>("model") { Description = "An exported .onnx model." };
+        var data = DatasetOptions.Data();
+        var split = DatasetOptions.Split();
+        var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class." };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
+        var command = new Command("validate", "Run an exported model with ONNX Runtime over a dataset split and print top-1/top-5 (like timm's onnx_validate.py).")
+        {
+            model, data, split, perClass, batch,
+        };
+        command.SetAction((parse, cancellation) =>
+        {
+            var dataset = DatasetOptions.Open(parse.GetValue(data));
+            var images = DatasetOptions.SplitOf(dataset, parse.GetValue(split)!, parse.GetValue(perClass));
+            string path = parse.GetValue(model)!.FullName;
+            OnnxValidationResult result = null!;
+            AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+            {
+                var task = ctx.AddTask("validating", maxValue: images.Count);
+                result = OnnxValidator.Validate(path, images, dataset.Fingerprint, parse.GetValue(batch),
+                    new Progress<(int Done, int Total)>(p => task.Value = p.Done), cancellation);
+            });
+            AnsiConsole.MarkupLineInterpolated(
+                $"{Path.GetFileName(path)}: top-1 [bold]{result.Top1:P2}[/], top-5 {result.Top5:P2} on {result.Images} {parse.GetValue(split)} images; {result.ImagesPerSecond:F0} images/s (ONNX Runtime, CPU)");
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Pipeline.Data;
+using Pipeline.Inference;
+using ModelMetadata = Pipeline.Inference.ModelMetadata;
+
+namespace Pipeline.Onnx;
+
+public sealed record OnnxValidationResult(string Model, int Images, double Top1, double Top5, double ImagesPerSecond, double WallSeconds);
+
+/// <summary>
+/// Runs an exported model with ONNX Runtime directly, in batches, over labelled images and counts
+/// top-1/top-5 (timm's <c>onnx_validate.py</c>). Preprocessing is what the model's metadata asks for and
+/// what ML.NET's ResizeImages(IsoCrop) gives: the decoded cache at the input size, centre-cropped square.
+/// </summary>
+public static class OnnxValidator
+{
+    public static OnnxValidationResult Validate(string modelPath, IReadOnlyList<LabeledImage> images, string datasetFingerprint,
+        int batchSize = 64, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellation = default)
+    {
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"{modelPath}: no such model file. Export one with `pipeline export`.", modelPath);
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = Environment.ProcessorCount };
+        using var session = Open(modelPath, options);
+        var metadata = ModelMetadata.FromProperties(session.ModelMetadata.CustomMetadataMap, modelPath);
+        if (metadata.InputWidth != metadata.InputHeight)
+            throw new InvalidDataException($"{modelPath}: non-square input {metadata.InputWidth}x{metadata.InputHeight} is not supported by validate.");
+        var classIds = metadata.Classes.Select(c => c.Id).ToArray();
+        var labelToOutput = ImagenetteClasses.All.Select(c => Array.IndexOf(classIds, c.Wnid)).ToArray();
+
+        int size = metadata.InputWidth;
+        using var cache = DecodedImageCache.BuildOrOpen(images, size, datasetFingerprint, ct: cancellation);
+        using var loader = new BatchLoader(cache, new CenterCrop(size), batchSize, shuffle: false, seed: 0, epoch: 0);
+        using var runOptions = new RunOptions();
+        long top1 = 0, top5 = 0, done = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in loader)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int pixels = 3 * size * size;
+            var input = new float[batch.Count * pixels];
+            for (int i = 0; i < input.Length; i++)
+                input[i] = batch.Pixels[i];
+            using var feed = OrtValue.CreateTensorValueFromMemory(input, [batch.Count, 3, size, size]);
+            using var outputs = session.Run(runOptions, [ModelMetadata.InputName], [feed], [ModelMetadata.LogitsName]);
+            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            int classes = classIds.Length;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                int expected = labelToOutput[batch.Labels[i]];
+                if (expected < 0)
+                    throw new InvalidDataException($"{modelPath}: class {ImagenetteClasses.All[batch.Labels[i]].Wnid} of the dataset is not among the model's classes.");
+                var row = logits.Slice(i * classes, classes);
+                float target = row[expected];
+                int above = 0; // classes scored strictly higher than the true one (ties count for the truth, as argmax picks the first)
+                for (int c = 0; c < classes; c++)
+                    if (row[c] > target || (row[c] == target && c < expected)) above++;
+                top1 += above == 0 ? 1 : 0;
+                top5 += above < 5 ? 1 : 0;
+            }
+            done += batch.Count;
+            progress?.Report(((int)done, images.Count));
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new OnnxValidationResult(modelPath, (int)done, (double)top1 / done, (double)top5 / done, done / seconds, seconds);
+    }
+
+    private static InferenceSession Open(string modelPath, SessionOptions options)
+    {
+        try
+        {
+            return new InferenceSession(modelPath, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{modelPath}: ONNX Runtime cannot load it ({e.Message.Split('\n')[0]}). The file is not a valid ONNX model or is truncated; export it again.", e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Reflection;
+using Pipeline.Data;
+using Pipeline.Inference;
+using Pipeline.Models;
+using Pipeline.Training;
+using TorchSharp;
+
+namespace Pipeline.Onnx;
+
+/// <summary>Exports a finished training run (its run folder) to a self-describing ONNX model.</summary>
+public static class RunExport
+{
+    public static string ProjectVersion =>
+        typeof(RunExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>
+    /// Loads the run's final weights and writes <paramref name="outputPath"/> (and its model card).
+    /// A run that has not finished (no final weights yet) is refused: its checkpoint is mid-training.
+    /// </summary>
+    public static ModelMetadata Export(string runFolder, string outputPath, OnnxExportOptions? options = null)
+    {
+        var folder = new RunFolder(runFolder);
+        if (!Directory.Exists(folder.Path))
+            throw new OnnxExportException($"{folder.Path}: no such run folder. Train it first (`pipeline train`), or check --runs.");
+        if (!folder.IsFinished)
+            throw new OnnxExportException(
+                $"{folder.Path}: the run has not finished (no {Path.GetFileName(folder.SummaryJson)} and {Path.GetFileName(folder.ModelFile)}). " +
+                "Export needs final weights: finish the run with `pipeline train` (it resumes from its checkpoint).");
+        var spec = folder.ReadSpec();
+        var summary = folder.ReadSummary();
+        TorchRuntime.EnsureLoaded();
+
+        using var model = ResNet18.Create(spec.ModelConfig);
+        try
+        {
+            model.load(folder.ModelFile);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
+        {
+            throw new OnnxExportException(
+                $"{folder.ModelFile}: cannot be loaded into a ResNet18 ({spec.Flavour}, {spec.Head} head): {e.Message.Split('\n')[0]}. " +
+                "The file is damaged or from another architecture; re-run the training.", e);
+        }
+        model.eval();
+
+        var (mean, std) = spec.Recipe.MeanStd;
+        var metadata = new ModelMetadata
+        {
+            Classes = ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray(),
+            InputWidth = spec.ResizeSide,
+            InputHeight = spec.ResizeSide,
+            CropSize = spec.ImageSize,
+            Mean = mean,
+            Std = std,
+            Flavour = spec.Flavour.ToString().ToLowerInvariant(),
+            ZeroInitLast = spec.EffectiveZeroInitLast,
+            Head = spec.Head.ToString().ToLowerInvariant(),
+            Recipe = spec.Recipe.Name,
+            Epochs = spec.Epochs,
+            Seed = spec.Seed,
+            ValTop1 = summary.FinalValTop1,
+            DatasetFingerprint = summary.DatasetFingerprint,
+            CheckpointSha256 = summary.ModelSha256,
+            ProjectVersion = ProjectVersion,
+            RunName = spec.Name,
+        };
+        OnnxExporter.Export(model, metadata, outputPath, options);
+        return metadata;
+    }
+}
