@@ -10,12 +10,7 @@ internal static class TestData
     public const int InputSize = 144, CropSize = 128;
 
     public static readonly ModelClass[] ImagenetteClasses =
-    [
-        new("n01440764", "tench"), new("n02102040", "English springer"), new("n02979186", "cassette player"),
-        new("n03000684", "chain saw"), new("n03028079", "church"), new("n03394916", "French horn"),
-        new("n03417042", "garbage truck"), new("n03425413", "gas pump"), new("n03445777", "golf ball"),
-        new("n03888257", "parachute"),
-    ];
+        Pipeline.Data.ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray();
 
     public static readonly float[] ImagenetMean = [0.485f, 0.456f, 0.406f], ImagenetStd = [0.229f, 0.224f, 0.225f];
 

@@ -1,0 +1,91 @@
+using Pipeline.Data;
+using Pipeline.Models;
+using Pipeline.Training;
+
+namespace Pipeline.Onnx.Tests;
+
+/// <summary>A real (tiny) training run, exported and validated: the export must score what the trainer scored.</summary>
+public sealed class RunExportTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"pipeline-export-{Guid.NewGuid():N}");
+
+    private RunSpec Spec(string name) => new()
+    {
+        Name = name,
+        Flavour = ResNetFlavour.Torchvision,
+        Epochs = 1,
+        ImageSize = 64,
+        TrainPerClass = 8,
+        ValPerClass = 6,
+        RecipeOverride = Recipe.FastaiReference with { BatchSize = 16 },
+    };
+
+    [Fact]
+    public void Exported_run_validates_to_the_trainers_own_val_top1()
+    {
+        var spec = Spec("exported");
+        var summary = new Trainer(_root).Run(spec);
+        string onnx = Path.Combine(_root, "models", "exported.onnx");
+        var metadata = RunExport.Export(Path.Combine(_root, spec.Name), onnx);
+
+        Assert.Equal(summary.FinalValTop1, metadata.ValTop1);
+        Assert.Equal(72, metadata.InputWidth); // 64 × 1.125
+        Assert.Equal(64, metadata.CropSize);
+        Assert.True(File.Exists(Path.ChangeExtension(onnx, ".md")));
+
+        var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
+        var val = dataset.Val.GroupBy(i => i.Label).SelectMany(g => g.Take(6)).ToList();
+        var result = OnnxValidator.Validate(onnx, val, dataset.Fingerprint, batchSize: 16);
+        Assert.Equal(60, result.Images);
+        // Same pixels, same weights (BatchNorm folded): at most one borderline image may flip.
+        Assert.True(Math.Abs(result.Top1 - summary.FinalValTop1) <= 1.0 / 60 + 1e-9,
+            $"ONNX Runtime top-1 {result.Top1:P2} vs trainer {summary.FinalValTop1:P2}");
+    }
+
+    [Fact]
+    public void Unfinished_or_missing_runs_are_refused_and_nothing_is_written()
+    {
+        string onnx = Path.Combine(_root, "models", "x.onnx");
+        var missing = Assert.Throws<OnnxExportException>(() => RunExport.Export(Path.Combine(_root, "nope"), onnx));
+        Assert.Contains("no such run folder", missing.Message);
+
+        var spec = Spec("unfinished");
+        new Trainer(_root).Run(spec);
+        File.Delete(Path.Combine(_root, spec.Name, "summary.json")); // as if interrupted before the end
+        var unfinished = Assert.Throws<OnnxExportException>(() => RunExport.Export(Path.Combine(_root, spec.Name), onnx));
+        Assert.Contains("has not finished", unfinished.Message);
+        Assert.False(File.Exists(onnx));
+    }
+
+    [Fact]
+    public void Weights_of_another_architecture_are_refused_with_the_file_named()
+    {
+        var spec = Spec("other-arch");
+        new Trainer(_root).Run(spec);
+        string folder = Path.Combine(_root, spec.Name);
+        // Put a library-head model's weights where the fastai-head run expects its own.
+        using (var other = ResNet18.Create(new ResNetConfig(ResNetFlavour.Torchvision, false, HeadKind.Library)))
+            RunFolder.SaveWeights(Path.Combine(folder, "model.bin"), other);
+        string onnx = Path.Combine(_root, "models", "other.onnx");
+        var e = Assert.Throws<OnnxExportException>(() => RunExport.Export(folder, onnx));
+        Assert.Contains("model.bin", e.Message);
+        Assert.False(File.Exists(onnx));
+    }
+
+    [Fact]
+    public void A_truncated_model_file_fails_validation_with_the_file_named()
+    {
+        Directory.CreateDirectory(_root);
+        string bad = Path.Combine(_root, "truncated.onnx");
+        File.WriteAllBytes(bad, [0x08, 0x08, 0x12, 0x05]);
+        var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
+        var e = Assert.Throws<InvalidDataException>(() => OnnxValidator.Validate(bad, dataset.Val.Take(2).ToList(), dataset.Fingerprint));
+        Assert.Contains(bad, e.Message);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+}
