@@ -92,47 +92,32 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         var recipe = spec.Recipe;
         model.train();
         double lossSum = 0, lr = 0;
-        long images = 0, step = 0;
+        long images = 0, stepIndex = 0;
+        var step = new TrainingStep(model, optimizer, mixed, recipe.LabelSmoothing);
         var clock = Stopwatch.StartNew();
         using var loader = data.TrainLoader(spec, epoch);
         foreach (var batch in loader)
         {
-            if (step == stepsPerEpoch)
+            if (stepIndex == stepsPerEpoch)
                 break;
             cancellation.ThrowIfCancellationRequested();
-            (lr, double momentum) = schedule.At(epoch * stepsPerEpoch + step);
+            (lr, double momentum) = schedule.At(epoch * stepsPerEpoch + stepIndex);
             OptimizerFactory.SetHyperParameters(optimizer, lr, momentum);
 
             using var scope = NewDisposeScope();
             var x = prepare(batch);
             var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64);
-            optimizer.zero_grad();
-            Tensor loss;
-            if (mixed is null)
-            {
-                loss = nn.functional.cross_entropy(model.forward(x), y, label_smoothing: recipe.LabelSmoothing);
-                loss.backward();
-            }
-            else
-            {
-                using var step16 = mixed.Begin();
-                var logits = mixed.Compute.forward(x.to(MixedPrecision.ComputeType)).to(ScalarType.Float32);
-                loss = nn.functional.cross_entropy(logits, y, label_smoothing: recipe.LabelSmoothing);
-                loss.backward();
-            }
-            optimizer.step();
-
-            double value = loss.item<float>();
+            double value = step.Run(x, y);
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(
-                    $"Run '{spec.Name}': the loss became {value} at epoch {epoch + 1}, step {step + 1} (lr {lr:G3}). " +
+                    $"Run '{spec.Name}': the loss became {value} at epoch {epoch + 1}, step {stepIndex + 1} (lr {lr:G3}). " +
                     $"Training stopped; the last good checkpoint (after epoch {epoch}) is kept. Lower the recipe's lrMax or check the data, then run again.");
             lossSum += value * batch.Count;
             images += batch.Count;
-            step++;
+            stepIndex++;
             double rate = images / clock.Elapsed.TotalSeconds;
-            double remainingImages = (stepsPerEpoch - step + (spec.Epochs - epoch - 1) * stepsPerEpoch) * recipe.BatchSize;
-            Report(spec, TrainingPhase.Training, epoch + 1, step, stepsPerEpoch, lossSum / images, rate,
+            double remainingImages = (stepsPerEpoch - stepIndex + (spec.Epochs - epoch - 1) * stepsPerEpoch) * recipe.BatchSize;
+            Report(spec, TrainingPhase.Training, epoch + 1, stepIndex, stepsPerEpoch, lossSum / images, rate,
                 TimeSpan.FromSeconds(remainingImages / Math.Max(rate, 1e-9) * (1 + data.ValidationShare)));
         }
         return (lossSum / Math.Max(images, 1), images / clock.Elapsed.TotalSeconds, lr);
