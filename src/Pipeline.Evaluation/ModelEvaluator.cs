@@ -154,11 +154,12 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
             try
             {
                 using var stream = File.OpenRead(e.ImagePath);
-                if (stream.Length == 0)
+                long length = stream.Length;
+                if (length == 0)
                     return (e.ImagePath, "the file is empty");
-                using var bitmap = SKBitmap.Decode(stream);
+                using var bitmap = SKBitmap.Decode(stream); // what ML.NET's LoadImages calls; it may close the stream
                 if (bitmap is null)
-                    return (e.ImagePath, $"{stream.Length:N0} bytes that SkiaSharp cannot decode as an image");
+                    return (e.ImagePath, $"{length:N0} bytes that SkiaSharp cannot decode as an image");
             }
             catch (IOException io)
             {
