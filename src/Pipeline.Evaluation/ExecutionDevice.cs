@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Pipeline.Evaluation;
@@ -60,7 +61,32 @@ public sealed record ExecutionDevice(int? GpuDeviceId, string Description)
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
-            return ShortReason(ex.Message);
+            return MissingDependencyOfCudaProvider() ?? ShortReason(ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// ONNX Runtime's exception only says "Failed to load shared library" (the dlopen error goes to its
+    /// log): load the provider library ourselves to get the missing dependency's name.
+    /// </summary>
+    private static string? MissingDependencyOfCudaProvider()
+    {
+        const string provider = "libonnxruntime_providers_cuda.so";
+        string baseDir = AppContext.BaseDirectory;
+        string? path = new[] { Path.Combine(baseDir, provider), Path.Combine(baseDir, "runtimes", "linux-x64", "native", provider) }
+            .FirstOrDefault(File.Exists);
+        if (path is null)
+            return null;
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(path));
+            return null;
+        }
+        catch (DllNotFoundException ex)
+        {
+            // "...: libcublasLt.so.13: cannot open shared object file: No such file or directory"
+            var match = System.Text.RegularExpressions.Regex.Match(ex.Message, @"(lib[\w.+-]+\.so[\w.]*: cannot open shared object file[^\r\n]*)");
+            return match.Success ? match.Groups[1].Value.TrimEnd('.', ' ') : null;
         }
     }
 

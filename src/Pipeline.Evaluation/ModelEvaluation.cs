@@ -34,7 +34,12 @@ public sealed record AgreementCheck(double TrainerTop1, double MlNetTop1, double
         "W×H canvas scaled so its short side fills it, centre-anchored with integer-truncated offsets, using " +
         "SKCanvas.DrawBitmap with SKFilterQuality.High (mipmapped bicubic: a smoothing, antialiased downscale).";
 
-    public static AgreementCheck? Create(ModelMetadata metadata, double mlNetTop1, EvaluationSet set, double tolerancePp)
+    public static AgreementCheck? Create(ModelMetadata metadata, double mlNetTop1, EvaluationSet set, double tolerancePp) =>
+        Create(metadata, mlNetTop1, set.Name, set.Examples.Count, set.DatasetFingerprint, tolerancePp);
+
+    /// <param name="trainerSettings">The trainer's preprocessing settings (from its run's config.json), quoted when the check flags a gap.</param>
+    public static AgreementCheck? Create(ModelMetadata metadata, double mlNetTop1, string setName, int examples, string datasetFingerprint,
+        double tolerancePp, IReadOnlyDictionary<string, string>? trainerSettings = null)
     {
         if (double.IsNaN(metadata.ValTop1))
             return null;
@@ -48,13 +53,14 @@ public sealed record AgreementCheck(double TrainerTop1, double MlNetTop1, double
         else
         {
             var causes = new List<string>();
-            bool sameData = metadata.DatasetFingerprint.Length > 0 && metadata.DatasetFingerprint == set.DatasetFingerprint;
-            if (metadata.DatasetFingerprint.Length > 0 && set.DatasetFingerprint.Length > 0 && !sameData)
+            if (metadata.DatasetFingerprint.Length > 0 && datasetFingerprint.Length > 0 && metadata.DatasetFingerprint != datasetFingerprint)
                 causes.Add("the model was validated on another dataset (its dataset fingerprint differs from this run's)");
-            causes.Add($"this run scored {set.Examples.Count} images of '{set.Name}'; a slice of val gives a different top-1 than the trainer's full val pass");
-            causes.Add("the resize code paths differ: " + MlNetResizePath +
-                       " The trainer resizes its val images with its own code (see the run's config.json): a different filter " +
-                       "(bilinear without antialiasing, nearest) or crop rounding shifts accuracy by a few points on small images");
+            causes.Add($"this run scored {examples} images of '{setName}'; unless that is the trainer's whole val split, the top-1s are not of the same images");
+            string trainer = trainerSettings is { Count: > 0 }
+                ? "The trainer's run says: " + string.Join(", ", trainerSettings.Select(kv => $"{kv.Key}={kv.Value}")) + "."
+                : "The trainer resizes its val images with its own code (its run's config.json was not available to quote).";
+            causes.Add("the resize code paths differ: " + MlNetResizePath + " " + trainer +
+                       " A different filter (bilinear without antialiasing, nearest) or crop rounding moves accuracy by points on small images");
             note = $"ML.NET top-1 differs from the trainer's by {gapPp:+0.0;-0.0} pp (tolerance {tolerancePp:0.#} pp). Likely causes: " +
                    string.Join("; ", causes) + ".";
         }
