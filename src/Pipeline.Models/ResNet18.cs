@@ -1,0 +1,202 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pipeline.Models;
+
+/// <summary>
+/// ResNet18 (He et al. 2015, https://arxiv.org/abs/1512.03385) in two flavours that follow torchvision's and
+/// timm's <c>resnet.py</c>, with PyTorch's parameter names (<c>conv1.weight</c>, <c>layer1.0.bn2.weight</c>,
+/// <c>fc.weight</c>), either library's head or fastai's, and the <c>forward_features</c> / <c>forward_head</c>
+/// split timm has.
+/// </summary>
+/// <remarks>
+/// Input: float [N, 3, H, W], already scaled (and normalised if the recipe does): the model does no input
+/// normalisation. Nothing below assumes a memory format (no <c>view</c>; pooling then <c>flatten</c>), so the
+/// model can later run channels-last by converting it and its inputs, without code changes here.
+/// </remarks>
+public sealed class ResNet18 : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Channels of <see cref="ForwardFeatures"/>' output (timm's <c>num_features</c>).</summary>
+    public const int NumFeatures = 512;
+
+    private static readonly int[] s_stageChannels = [64, 128, 256, 512];
+    private const int BlocksPerStage = 2; // ResNet18: [2, 2, 2, 2] BasicBlocks
+
+#pragma warning disable IDE1006 // PyTorch's names: RegisterComponents turns them into the state_dict keys
+    // Stem. torchvision calls its activation `relu`, timm `act1`: exactly one of the two is set.
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly ReLU? relu;
+    private readonly ReLU? act1;
+    private readonly MaxPool2d maxpool;
+    private readonly Sequential layer1;
+    private readonly Sequential layer2;
+    private readonly Sequential layer3;
+    private readonly Sequential layer4;
+    // Library heads: torchvision `avgpool` + `fc`, timm `global_pool` (SelectAdaptivePool2d: pool, flatten) + `fc`.
+    private readonly AdaptiveAvgPool2d? avgpool;
+    private readonly Sequential? global_pool;
+    private readonly Linear? fc;
+    // fastai head, in place of pool + fc.
+    private readonly Sequential? head;
+#pragma warning restore IDE1006
+
+    private readonly BasicBlock[] _blocks;
+
+    public ResNetConfig Config { get; }
+
+    private ResNet18(ResNetConfig config) : base(nameof(ResNet18))
+    {
+        if (config.NumClasses < 1)
+            throw new ArgumentOutOfRangeException(nameof(config), config.NumClasses, "NumClasses must be at least 1.");
+        Config = config;
+        bool timm = config.Flavour == ResNetFlavour.Timm;
+
+        conv1 = nn.Conv2d(3, 64, kernel_size: 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(64);
+        if (timm)
+            act1 = nn.ReLU(inplace: true);
+        else
+            relu = nn.ReLU(inplace: true);
+        maxpool = nn.MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
+
+        var blocks = new List<BasicBlock>();
+        long inPlanes = 64;
+        Sequential MakeLayer(int stage)
+        {
+            long planes = s_stageChannels[stage];
+            long stride = stage == 0 ? 1 : 2;
+            var stageBlocks = new nn.Module<Tensor, Tensor>[BlocksPerStage];
+            for (int i = 0; i < BlocksPerStage; i++)
+            {
+                var downsample = i == 0 ? BasicBlock.Downsample(inPlanes, planes, stride) : null;
+                long s = i == 0 ? stride : 1;
+                BasicBlock block = timm
+                    ? new TimmBasicBlock(inPlanes, planes, s, downsample)
+                    : new TorchvisionBasicBlock(inPlanes, planes, s, downsample);
+                stageBlocks[i] = block;
+                blocks.Add(block);
+                inPlanes = planes;
+            }
+            return nn.Sequential(stageBlocks);
+        }
+        layer1 = MakeLayer(0);
+        layer2 = MakeLayer(1);
+        layer3 = MakeLayer(2);
+        layer4 = MakeLayer(3);
+        _blocks = [.. blocks];
+
+        if (config.Head == HeadKind.Fastai)
+        {
+            head = FastaiHead.Create(NumFeatures, config.NumClasses);
+        }
+        else
+        {
+            if (timm)
+                global_pool = nn.Sequential(("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten(1)));
+            else
+                avgpool = nn.AdaptiveAvgPool2d(1);
+            fc = nn.Linear(NumFeatures, config.NumClasses); // PyTorch's default Linear init, in both libraries
+        }
+
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// Builds and initialises the model as <paramref name="config"/> says. Deterministic given the global seed
+    /// (<c>torch.manual_seed</c>) the caller sets.
+    /// </summary>
+    public static ResNet18 Create(ResNetConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var model = new ResNet18(config);
+        if (config.Flavour == ResNetFlavour.Timm)
+            model.InitWeightsTimm(config.ZeroInitLast);
+        else
+            model.InitWeightsTorchvision(config.ZeroInitLast);
+        return model;
+    }
+
+    /// <summary>torchvision's init loop at the end of <c>ResNet.__init__</c>.</summary>
+    private void InitWeightsTorchvision(bool zeroInitResidual)
+    {
+        using var _ = no_grad();
+        foreach (var m in modules())
+        {
+            if (m is Conv2d conv)
+            {
+                nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+            }
+            else if (m is BatchNorm2d bn)
+            {
+                nn.init.constant_(bn.weight!, 1);
+                nn.init.constant_(bn.bias!, 0);
+            }
+        }
+
+        // Zero-initialise the last BN in each residual branch, so that the residual branch starts with zeros
+        // and each residual block behaves like an identity (Goyal et al. 2017, https://arxiv.org/abs/1706.02677,
+        // torchvision's comment: "improves the model by 0.2~0.3%"). Off by default in torchvision.
+        if (zeroInitResidual)
+        {
+            foreach (var block in _blocks)
+                nn.init.constant_(block.LastNorm.weight!, 0);
+        }
+    }
+
+    /// <summary>
+    /// timm's <c>ResNet.init_weights(zero_init_last)</c>: convs kaiming normal (fan_out), BatchNorm left at
+    /// PyTorch's defaults (γ = 1, β = 0), then every block zeroes its own last norm. On by default in timm.
+    /// </summary>
+    private void InitWeightsTimm(bool zeroInitLast)
+    {
+        using var _ = no_grad();
+        foreach (var m in modules())
+        {
+            if (m is Conv2d conv)
+                nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+        }
+        if (zeroInitLast)
+        {
+            foreach (var block in _blocks.OfType<TimmBasicBlock>())
+                block.ZeroInitLast();
+        }
+    }
+
+    /// <summary>Stem and the four stages: [N, 512, H/32, W/32].</summary>
+    public Tensor ForwardFeatures(Tensor x)
+    {
+        x = conv1.forward(x);
+        x = bn1.forward(x);
+        x = (relu ?? act1)!.forward(x);
+        x = maxpool.forward(x);
+        x = layer1.forward(x);
+        x = layer2.forward(x);
+        x = layer3.forward(x);
+        return layer4.forward(x);
+    }
+
+    /// <summary>The head on <see cref="ForwardFeatures"/>' output: logits [N, classes].</summary>
+    public Tensor ForwardHead(Tensor features)
+    {
+        if (head is not null)
+            return head.forward(features);
+        var pooled = global_pool is not null ? global_pool.forward(features) : avgpool!.forward(features).flatten(1);
+        return fc!.forward(pooled);
+    }
+
+    public override Tensor forward(Tensor x) => ForwardHead(ForwardFeatures(x));
+
+    /// <summary>
+    /// BatchNorm γ/β and every bias: parameters the recipe keeps out of weight decay. timm's rule
+    /// (<c>param_groups_weight_decay</c>): one-dimensional parameters and names ending in <c>.bias</c>.
+    /// </summary>
+    public IEnumerable<(string Name, Parameter Param)> NoWeightDecayParameters =>
+        named_parameters().Where(p => IsNoWeightDecay(p.name, p.parameter)).Select(p => (p.name, p.parameter));
+
+    /// <summary>Conv and Linear weights: the parameters weight decay applies to.</summary>
+    public IEnumerable<(string Name, Parameter Param)> WeightDecayParameters =>
+        named_parameters().Where(p => !IsNoWeightDecay(p.name, p.parameter)).Select(p => (p.name, p.parameter));
+
+    private static bool IsNoWeightDecay(string name, Parameter p) => p.dim() <= 1 || name.EndsWith(".bias", StringComparison.Ordinal);
+}

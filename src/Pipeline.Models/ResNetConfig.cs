@@ -1,0 +1,37 @@
+namespace Pipeline.Models;
+
+/// <summary>Whose ResNet18 code the model follows: module layout and init policy.</summary>
+public enum ResNetFlavour
+{
+    /// <summary><c>torchvision/models/resnet.py</c>: one ReLU per block, <c>zero_init_residual=False</c> by default.</summary>
+    Torchvision,
+
+    /// <summary><c>timm/models/resnet.py</c>: <c>act1</c>/<c>act2</c> per block, <c>init_weights(zero_init_last=True)</c> by default.</summary>
+    Timm,
+}
+
+/// <summary>The classifier on top of <see cref="ResNet18.ForwardFeatures"/>.</summary>
+public enum HeadKind
+{
+    /// <summary>The flavour's own head: global average pool, then <c>fc</c> (512 → classes, with bias).</summary>
+    Library,
+
+    /// <summary>fastai's <c>create_head</c>: concat max+avg pool, BN, dropout, 1024→512, ReLU, BN, dropout, 512→classes.</summary>
+    Fastai,
+}
+
+/// <summary>Everything that decides a ResNet18's layout and initialisation.</summary>
+/// <param name="Flavour">Whose code the model follows.</param>
+/// <param name="ZeroInitLast">
+/// Zero each BasicBlock's last BatchNorm γ (<c>bn2.weight</c>), so every residual branch starts as zero and
+/// every block as the identity. torchvision's default is false (<c>zero_init_residual=False</c>), timm's true
+/// (<c>zero_init_last=True</c>): the difference this project measures.
+/// </param>
+/// <param name="Head">Which classifier sits on the features.</param>
+/// <param name="NumClasses">Outputs of the last Linear.</param>
+public sealed record ResNetConfig(ResNetFlavour Flavour, bool ZeroInitLast, HeadKind Head, int NumClasses = 10)
+{
+    /// <summary>Each library's own default: torchvision without zero-init, timm with it.</summary>
+    public static ResNetConfig LibraryDefault(ResNetFlavour flavour, HeadKind head = HeadKind.Library, int numClasses = 10) =>
+        new(flavour, flavour == ResNetFlavour.Timm, head, numClasses);
+}

@@ -1,0 +1,237 @@
+using Pipeline.Inference;
+using Pipeline.Models;
+using Pipeline.Onnx.Protos;
+using static Pipeline.Onnx.GraphBuilder;
+
+namespace Pipeline.Onnx;
+
+/// <summary>
+/// Writes a <see cref="ResNet18"/> as an ONNX graph: preprocessing (centre crop, scale, normalise), the network
+/// as <see cref="ResNet18.ForwardFeatures"/> and <see cref="ResNet18.ForwardHead"/> compute it in eval mode,
+/// and softmax. Nodes are named after the flavour's modules (<c>layer1.0.act2</c> for timm,
+/// <c>layer1.0.relu_1</c> for torchvision's second use of its one <c>relu</c>), initializers after PyTorch's
+/// parameter names.
+/// </summary>
+internal static class ResNet18Graph
+{
+    /// <summary>
+    /// Opset 17 (ONNX 1.12, 2022): later opsets changed none of the ops used here for float32 (they only added
+    /// element types), ONNX Runtime has run opset 17 since 1.12, and Netron and the <c>onnx</c> checker read it.
+    /// </summary>
+    public const int Opset = 17;
+
+    /// <summary>IR version 8, the one ONNX 1.12 introduced with opset 17: the oldest that allows it.</summary>
+    public const int IrVersion = 8;
+
+    public const string BatchDimension = "batch";
+    public const string ProducerName = "Pipeline";
+
+    private static readonly int[] s_stageChannels = [64, 128, 256, 512];
+
+    public static ModelProto Build(ResNet18 model, ModelMetadata metadata, bool foldBatchNorm, string source)
+    {
+        var config = model.Config;
+        var weights = ModelWeights.Read(model, source);
+        bool timm = config.Flavour == ResNetFlavour.Timm;
+        var writer = new Writer(new GraphBuilder(GraphName(config)), weights, foldBatchNorm);
+        var g = writer.Graph;
+
+        g.Input(ModelMetadata.InputName, [1, 3, metadata.InputHeight, metadata.InputWidth], BatchDimension);
+        string x = Preprocess(g, metadata);
+
+        // Stem.
+        x = writer.ConvBatchNorm("conv1", "bn1", x, inChannels: 3, outChannels: 64, kernel: 7, stride: 2);
+        x = g.Node("Relu", timm ? "act1" : "relu", [x]);
+        x = g.Node("MaxPool", "maxpool", [x], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)]);
+
+        // Four stages of two BasicBlocks.
+        long inPlanes = 64;
+        for (int stage = 0; stage < 4; stage++)
+        {
+            long planes = s_stageChannels[stage];
+            for (int b = 0; b < 2; b++)
+            {
+                string p = $"layer{stage + 1}.{b}";
+                long stride = stage > 0 && b == 0 ? 2 : 1;
+                string shortcut = x;
+                var y = writer.ConvBatchNorm($"{p}.conv1", $"{p}.bn1", x, inPlanes, planes, kernel: 3, stride);
+                y = g.Node("Relu", timm ? $"{p}.act1" : $"{p}.relu", [y]);
+                y = writer.ConvBatchNorm($"{p}.conv2", $"{p}.bn2", y, planes, planes, kernel: 3, stride: 1);
+                if (stride != 1 || inPlanes != planes)
+                    shortcut = writer.ConvBatchNorm($"{p}.downsample.0", $"{p}.downsample.1", x, inPlanes, planes, kernel: 1, stride);
+                y = g.Node("Add", $"{p}.add", [y, shortcut]);
+                x = g.Node("Relu", timm ? $"{p}.act2" : $"{p}.relu_1", [y]);
+                inPlanes = planes;
+            }
+        }
+
+        string logits = config.Head == HeadKind.Fastai
+            ? writer.WriteFastaiHead(x, config.NumClasses)
+            : writer.WriteLibraryHead(x, config.NumClasses, timm);
+        g.Node("Softmax", "softmax", [logits], ModelMetadata.ProbabilitiesName, attributes: Int("axis", 1));
+        g.Output(ModelMetadata.LogitsName, [1, config.NumClasses], BatchDimension);
+        g.Output(ModelMetadata.ProbabilitiesName, [1, config.NumClasses], BatchDimension);
+        weights.EnsureAllUsed();
+
+        var proto = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = ProducerName,
+            ProducerVersion = metadata.ProjectVersion,
+            DocString = DocString(config, metadata, foldBatchNorm),
+            Graph = g.Graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (key, value) in metadata.ToProperties().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return proto;
+    }
+
+    public static string GraphName(ResNetConfig c) =>
+        $"resnet18_{c.Flavour.ToString().ToLowerInvariant()}_{(c.ZeroInitLast ? "zeroinit" : "nozeroinit")}_{c.Head.ToString().ToLowerInvariant()}";
+
+    private static string DocString(ResNetConfig c, ModelMetadata m, bool folded) =>
+        $"ResNet18 ({c.Flavour}, zero-init-last {(c.ZeroInitLast ? "on" : "off")}, {c.Head} head), {c.NumClasses} classes. " +
+        $"Input '{ModelMetadata.InputName}': float32 [batch, 3, {m.InputHeight}, {m.InputWidth}], planar RGB in 0..255; the graph " +
+        $"centre-crops to {m.CropSize}, scales to 0..1 and normalises. Outputs '{ModelMetadata.LogitsName}' and " +
+        $"'{ModelMetadata.ProbabilitiesName}'. BatchNorm {(folded ? "folded into the convolutions and linears" : "kept as BatchNormalization nodes")}. " +
+        "Classes, preprocessing and provenance: metadata_props (pipeline.*).";
+
+    /// <summary>
+    /// pixels [N,3,H,W] in 0..255 → centre crop (Slice) → x·(1/(255·std)) + (−mean/std), per channel: the
+    /// scaling to 0..1 and the normalisation folded into one Mul and one Add (the Add left out when the mean is 0).
+    /// </summary>
+    private static string Preprocess(GraphBuilder g, ModelMetadata m)
+    {
+        string x = ModelMetadata.InputName;
+        int crop = m.CropSize;
+        if (crop < m.InputHeight || crop < m.InputWidth)
+        {
+            // Offsets floor((size − crop) / 2), as OnnxExporter.CenterCropOffset documents.
+            long top = OnnxExporter.CenterCropOffset(m.InputHeight, crop), left = OnnxExporter.CenterCropOffset(m.InputWidth, crop);
+            var starts = g.Initializer("preprocess.crop.starts", [top, left], [2]);
+            var ends = g.Initializer("preprocess.crop.ends", [top + crop, left + crop], [2]);
+            var axes = g.Initializer("preprocess.crop.axes", [2L, 3L], [2]);
+            x = g.Node("Slice", "preprocess.crop", [x, starts, ends, axes]);
+        }
+
+        var scale = new float[3];
+        var shift = new float[3];
+        for (int c = 0; c < 3; c++)
+        {
+            scale[c] = (float)(1.0 / (255.0 * m.Std[c]));
+            shift[c] = (float)(-m.Mean[c] / m.Std[c]);
+        }
+        x = g.Node("Mul", "preprocess.scale", [x, g.Initializer("preprocess.scale.factor", scale, [1, 3, 1, 1])]);
+        if (shift.Any(v => v != 0f))
+            x = g.Node("Add", "preprocess.normalize", [x, g.Initializer("preprocess.normalize.shift", shift, [1, 3, 1, 1])]);
+        return x;
+    }
+
+    /// <summary>Emits the layers, reading each one's tensors from <see cref="ModelWeights"/> by PyTorch name.</summary>
+    private sealed class Writer(GraphBuilder graph, ModelWeights weights, bool fold)
+    {
+        public GraphBuilder Graph { get; } = graph;
+
+        /// <summary>
+        /// Conv (no bias) followed by BatchNorm2d. Folded: one Conv with W′[o] = W[o]·s[o] and bias b′ = β − μ·s,
+        /// s = γ/√(σ²+ε), computed in double; unfolded: Conv then BatchNormalization with the four tensors as they are.
+        /// </summary>
+        public string ConvBatchNorm(string conv, string bn, string input, long inChannels, long outChannels, long kernel, long stride)
+        {
+            var w = weights.Take($"{conv}.weight", outChannels, inChannels, kernel, kernel);
+            var norm = weights.TakeBatchNorm(bn, outChannels);
+            long pad = kernel / 2;
+            AttributeProto[] attributes =
+                [Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride), Ints("pads", pad, pad, pad, pad)];
+            if (fold)
+            {
+                var (scale, shift) = norm.Affine();
+                int perChannel = (int)(inChannels * kernel * kernel);
+                var folded = new float[w.Data.Length];
+                for (int i = 0; i < folded.Length; i++)
+                    folded[i] = (float)(w.Data[i] * scale[i / perChannel]);
+                string doc = $"{conv} with {bn} folded in";
+                var wf = Graph.Initializer($"{conv}.weight", folded, w.Shape, doc);
+                var bf = Graph.Initializer($"{conv}.bias", ToFloat(shift), [outChannels], doc);
+                return Graph.Node("Conv", conv, [input, wf, bf], output: bn, doc: doc, attributes: attributes);
+            }
+
+            var y = Graph.Node("Conv", conv, [input, Graph.Initializer($"{conv}.weight", w.Data, w.Shape)], attributes: attributes);
+            return BatchNormalization(bn, y, norm);
+        }
+
+        /// <summary>Each library's head: global average pool, flatten, <c>fc</c> (Gemm with bias).</summary>
+        public string WriteLibraryHead(string features, long numClasses, bool timm)
+        {
+            string pooled = Graph.Node("GlobalAveragePool", timm ? "global_pool.pool" : "avgpool", [features]);
+            string flat = Graph.Node("Flatten", timm ? "global_pool.flatten" : "flatten", [pooled], attributes: Int("axis", 1));
+            var w = weights.Take("fc.weight", numClasses, ResNet18.NumFeatures);
+            var b = weights.Take("fc.bias", numClasses);
+            return Graph.Node("Gemm", "fc",
+                [flat, Graph.Initializer("fc.weight", w.Data, w.Shape), Graph.Initializer("fc.bias", b.Data, b.Shape)],
+                output: ModelMetadata.LogitsName, attributes: Int("transB", 1));
+        }
+
+        /// <summary>
+        /// fastai's head (dropouts are the identity in eval mode, so they are left out). Folded, each BatchNorm1d
+        /// goes into the Linear after it: W·(s⊙x + t) = (W·diag(s))·x + W·t, so the bias-free Linear gets a bias.
+        /// </summary>
+        public string WriteFastaiHead(string features, long numClasses)
+        {
+            long nf = 2 * ResNet18.NumFeatures, hidden = FastaiHead.HiddenFeatures;
+            string mp = Graph.Node("GlobalMaxPool", "head.0.mp", [features]);
+            string ap = Graph.Node("GlobalAveragePool", "head.0.ap", [features]);
+            string cat = Graph.Node("Concat", "head.0", [mp, ap], attributes: Int("axis", 1)); // max first, as fastai
+            string x = Graph.Node("Flatten", "head.1", [cat], attributes: Int("axis", 1));
+            x = NormThenLinear("head.2", "head.4", x, nf, hidden, output: null);
+            x = Graph.Node("Relu", "head.5", [x]);
+            return NormThenLinear("head.6", "head.8", x, hidden, numClasses, output: ModelMetadata.LogitsName);
+        }
+
+        private string NormThenLinear(string bn, string linear, string input, long inFeatures, long outFeatures, string? output)
+        {
+            var norm = weights.TakeBatchNorm(bn, inFeatures);
+            var w = weights.Take($"{linear}.weight", outFeatures, inFeatures);
+            var transB = Int("transB", 1);
+            if (!fold)
+            {
+                string y = BatchNormalization(bn, input, norm);
+                return Graph.Node("Gemm", linear, [y, Graph.Initializer($"{linear}.weight", w.Data, w.Shape)], output, attributes: transB);
+            }
+
+            var (scale, shift) = norm.Affine();
+            var folded = new float[w.Data.Length];
+            var bias = new double[outFeatures];
+            for (long o = 0; o < outFeatures; o++)
+            {
+                for (long i = 0; i < inFeatures; i++)
+                {
+                    double wi = w.Data[(o * inFeatures) + i];
+                    folded[(o * inFeatures) + i] = (float)(wi * scale[i]);
+                    bias[o] += wi * shift[i];
+                }
+            }
+            string doc = $"{bn} folded into {linear}";
+            var wf = Graph.Initializer($"{linear}.weight", folded, w.Shape, doc);
+            var bf = Graph.Initializer($"{linear}.bias", ToFloat(bias), [outFeatures], doc);
+            return Graph.Node("Gemm", linear, [input, wf, bf], output, doc, transB);
+        }
+
+        private string BatchNormalization(string name, string input, BatchNormWeights norm)
+        {
+            long c = norm.Gamma.Length;
+            return Graph.Node("BatchNormalization", name,
+                [
+                    input,
+                    Graph.Initializer($"{name}.weight", norm.Gamma, [c]),
+                    Graph.Initializer($"{name}.bias", norm.Beta, [c]),
+                    Graph.Initializer($"{name}.running_mean", norm.Mean, [c]),
+                    Graph.Initializer($"{name}.running_var", norm.Var, [c]),
+                ],
+                attributes: Float("epsilon", (float)norm.Eps));
+        }
+
+        private static float[] ToFloat(double[] values) => Array.ConvertAll(values, v => (float)v);
+    }
+}
