@@ -28,11 +28,11 @@ public sealed record ModelEvaluation
 /// <summary>ML.NET's top-1 next to the trainer's val top-1 from the model's metadata.</summary>
 public sealed record AgreementCheck(double TrainerTop1, double MlNetTop1, double GapPp, bool Flagged, string Note)
 {
-    /// <summary>Where ML.NET's pixels can differ from the trainer's, stated for every flagged gap.</summary>
+    /// <summary>ML.NET's resize, where the trainer's pixels could part from the evaluation's.</summary>
     public const string MlNetResizePath =
-        "ML.NET decodes with SkiaSharp 2.88 (SKBitmap.Decode) and ResizeImages(IsoCrop) draws the whole image onto a " +
-        "W×H canvas scaled so its short side fills it, centre-anchored with integer-truncated offsets, using " +
-        "SKCanvas.DrawBitmap with SKFilterQuality.High (mipmapped bicubic: a smoothing, antialiased downscale).";
+        "ML.NET decodes with SkiaSharp 2.88 (SKBitmap.Decode, greyscale expanded to BGRA) and ResizeImages(IsoCrop) draws the " +
+        "whole image onto the W×H canvas, short side filling it, centre-anchored with truncated offsets, with " +
+        "SKCanvas.DrawBitmap(FilterQuality.High); the graph then centre-crops C at floor((W−C)/2)";
 
     public static AgreementCheck? Create(ModelMetadata metadata, double mlNetTop1, EvaluationSet set, double tolerancePp) =>
         Create(metadata, mlNetTop1, set.Name, set.Examples.Count, set.DatasetFingerprint, tolerancePp);
@@ -45,25 +45,24 @@ public sealed record AgreementCheck(double TrainerTop1, double MlNetTop1, double
             return null;
         double gapPp = (mlNetTop1 - metadata.ValTop1) * 100;
         bool flagged = Math.Abs(gapPp) > tolerancePp;
-        string note;
         if (!flagged)
-        {
-            note = $"Agrees within {tolerancePp:0.#} pp.";
-        }
-        else
-        {
-            var causes = new List<string>();
-            if (metadata.DatasetFingerprint.Length > 0 && datasetFingerprint.Length > 0 && metadata.DatasetFingerprint != datasetFingerprint)
-                causes.Add("the model was validated on another dataset (its dataset fingerprint differs from this run's)");
-            causes.Add($"this run scored {examples} images of '{setName}'; unless that is the trainer's whole val split, the top-1s are not of the same images");
-            string trainer = trainerSettings is { Count: > 0 }
-                ? "The trainer's run says: " + string.Join(", ", trainerSettings.Select(kv => $"{kv.Key}={kv.Value}")) + "."
-                : "The trainer resizes its val images with its own code (its run's config.json was not available to quote).";
-            causes.Add("the resize code paths differ: " + MlNetResizePath + " " + trainer +
-                       " A different filter (bilinear without antialiasing, nearest) or crop rounding moves accuracy by points on small images");
-            note = $"ML.NET top-1 differs from the trainer's by {gapPp:+0.0;-0.0} pp (tolerance {tolerancePp:0.#} pp). Likely causes: " +
-                   string.Join("; ", causes) + ".";
-        }
-        return new AgreementCheck(metadata.ValTop1, mlNetTop1, gapPp, flagged, note);
+            return new AgreementCheck(metadata.ValTop1, mlNetTop1, gapPp, false, $"Agrees within {tolerancePp:0.#} pp.");
+
+        int w = metadata.InputWidth, c = metadata.CropSize;
+        var causes = new List<string>();
+        if (metadata.DatasetFingerprint.Length > 0 && datasetFingerprint.Length > 0 && metadata.DatasetFingerprint != datasetFingerprint)
+            causes.Add("the model was validated on another dataset (its dataset fingerprint differs from this run's)");
+        causes.Add($"different images: this run scored {examples} images of '{setName}'; unless that is the trainer's whole val split, the two top-1s are of different images");
+        string trainer = trainerSettings is { Count: > 0 }
+            ? " The trainer's run says: " + string.Join(", ", trainerSettings.Select(kv => $"{kv.Key}={kv.Value}")) + "."
+            : "";
+        causes.Add(
+            $"a different resize path: {MlNetResizePath.Replace("W×H", $"{w}×{metadata.InputHeight}").Replace("C at floor((W−C)/2)", $"{c} at {(w - c) / 2}")}. " +
+            $"Pipeline.Data's val cache makes the same SkiaSharp calls and matches these pixels exactly when its short side is {w} " +
+            $"(its MlNetParityTests); a trainer that validated on a cache at another short side, with another crop than {c}, or with " +
+            $"its bilinear training resampler instead, saw different pixels.{trainer}");
+        string note = $"ML.NET top-1 differs from the trainer's by {gapPp:+0.0;-0.0} pp (tolerance {tolerancePp:0.#} pp). Check, in this order: " +
+                      string.Join("; ", causes) + ".";
+        return new AgreementCheck(metadata.ValTop1, mlNetTop1, gapPp, true, note);
     }
 }

@@ -90,8 +90,10 @@ public sealed class PipelineTests : IDisposable
         var a = Assert.IsType<AgreementCheck>(result.Agreement);
         Assert.True(a.Flagged);
         Assert.Equal((result.Metrics.Top1 - 0.999) * 100, a.GapPp, 6);
-        Assert.Contains("SKFilterQuality.High", a.Note);
+        Assert.Contains("DrawBitmap(FilterQuality.High)", a.Note);
         Assert.Contains("20 images", a.Note);
+        Assert.Contains("72×72", a.Note);
+        Assert.Contains("crops 64 at 4", a.Note);
     }
 
     [Fact]

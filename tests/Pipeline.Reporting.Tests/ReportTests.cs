@@ -97,7 +97,7 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         if (!a.Flagged)
             return; // the random model happened to land within 1 pp of 42 %
         Assert.Contains("data.val_resize=bilinear-no-antialias", a.Note);
-        Assert.Contains("SKFilterQuality.High", a.Note);
+        Assert.Contains("DrawBitmap(FilterQuality.High)", a.Note);
         Assert.Null(_report.Models[1].Agreement);
     }
 
