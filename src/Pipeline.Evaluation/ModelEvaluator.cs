@@ -62,6 +62,11 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
         var wall = Stopwatch.StartNew();
         var device = ExecutionDevice.Select(_options.Device, _options.GpuDeviceId);
         var inspected = OnnxModelInspector.Inspect(model, device);
+        if (_options.Device == ComputeDevice.Gpu && !inspected.Device.IsGpu)
+        {
+            throw new InvalidOperationException(
+                $"--device gpu: {inspected.Path} would run on {inspected.Device.Description}. Run with --device auto or cpu to allow that.");
+        }
         CheckClasses(inspected, set);
 
         var ml = new MLContext(seed: 0);

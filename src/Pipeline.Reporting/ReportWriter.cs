@@ -144,6 +144,9 @@ public static class ReportWriter
         ("wall s", r => F(r.Evaluation.WallSeconds, "0.0")),
     ];
 
+    /// <summary>The first columns (model … seed) are text, left-aligned; the rest are numbers.</summary>
+    private const int TextColumns = 7;
+
     public static string ToMarkdown(EvaluationReport report)
     {
         var run = report.Run;
@@ -156,7 +159,7 @@ public static class ReportWriter
         md.AppendLine($"- History: {(report.HistoryPath is null ? "not kept" : $"`{report.HistoryPath}`, regression = top-1 drop over {report.RegressionThresholdPp:0.##} pp")}");
         md.AppendLine();
         md.AppendLine("| " + string.Join(" | ", SummaryColumns.Select(c => c.Header)) + " |");
-        md.AppendLine("|" + string.Concat(SummaryColumns.Select((c, i) => i == 0 ? "---|" : i < 7 ? ":---|" : "---:|")));
+        md.AppendLine("|" + string.Concat(SummaryColumns.Select((c, i) => i < TextColumns ? ":---|" : "---:|")));
         foreach (var r in report.Models)
             md.AppendLine("| " + string.Join(" | ", SummaryColumns.Select(c => c.Cell(r).Replace("|", "\\|"))) + " |");
         md.AppendLine();
@@ -243,17 +246,17 @@ public static class ReportWriter
         html.AppendLine("</p>");
 
         html.AppendLine("<h2>Comparison</h2><table><tr>");
-        foreach (var (header, _) in SummaryColumns)
-            html.Append($"<th{(header == "model" ? " class=\"l\"" : "")}>{H(header)}</th>");
+        for (int i = 0; i < SummaryColumns.Length; i++)
+            html.Append($"<th{(i < TextColumns ? " class=\"l\"" : "")}>{H(SummaryColumns[i].Header)}</th>");
         html.AppendLine("</tr>");
         foreach (var r in report.Models)
         {
             html.Append(r.Comparison?.IsRegression == true ? "<tr class=\"regression\">" : "<tr>");
-            foreach (var (header, cell) in SummaryColumns)
+            for (int i = 0; i < SummaryColumns.Length; i++)
             {
-                string cls = header == "model" || SummaryColumns.TakeWhile(c => c.Header != header).Count() < 7 ? "l"
-                    : header == "gap pp" && r.Agreement?.Flagged == true ? "flag" : "";
-                html.Append($"<td{(cls.Length > 0 ? $" class=\"{cls}\"" : "")}>{H(cell(r))}</td>");
+                var (header, cell) = SummaryColumns[i];
+                string cls = i < TextColumns ? " class=\"l\"" : header == "gap pp" && r.Agreement?.Flagged == true ? " class=\"flag\"" : "";
+                html.Append($"<td{cls}>{H(cell(r))}</td>");
             }
             html.AppendLine("</tr>");
         }
