@@ -72,17 +72,20 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
         var ml = new MLContext(seed: 0);
         var examples = ImageClassificationPipeline.LoadExamples(ml, set.Examples);
         var pipeline = ImageClassificationPipeline.Create(ml, inspected, _options.Threading);
-        var scored = pipeline.Fit(examples).Transform(examples);
-
+        var fitted = pipeline.Fit(examples);
         var scoring = Stopwatch.StartNew();
         ClassificationMetrics metrics;
         try
         {
-            metrics = ClassificationMetrics.Evaluate(ml, scored, inspected.Metadata.Classes);
+            metrics = ClassificationMetrics.Evaluate(ml, fitted.Transform(examples), inspected.Metadata.Classes);
         }
         catch (Exception ex) when (ex is not EvaluationException)
         {
             throw Explain(ex, inspected, set);
+        }
+        finally
+        {
+            (fitted as IDisposable)?.Dispose(); // the ONNX Runtime session: native memory, one per model of a run
         }
         scoring.Stop();
 
