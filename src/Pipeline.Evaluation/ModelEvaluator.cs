@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.ML;
+using SkiaSharp;
+
+namespace Pipeline.Evaluation;
+
+/// <summary>All models of one run, scored on the same set.</summary>
+public sealed record EvaluationRun
+{
+    public required string RunId { get; init; }
+    public required DateTimeOffset StartedUtc { get; init; }
+    public required string SetName { get; init; }
+    public required int Examples { get; init; }
+    public required string ExamplesFingerprint { get; init; }
+    public required string DatasetFingerprint { get; init; }
+    public required string ProjectVersion { get; init; }
+    public required IReadOnlyList<ModelEvaluation> Models { get; init; }
+}
+
+/// <summary>
+/// Scores models on an <see cref="EvaluationSet"/> with <see cref="ImageClassificationPipeline"/> and
+/// ML.NET's multiclass evaluator. Every unusable input (model, image, label) ends in an
+/// <see cref="EvaluationException"/> naming the file.
+/// </summary>
+public sealed class ModelEvaluator(EvaluationOptions? options = null)
+{
+    private readonly EvaluationOptions _options = options ?? new EvaluationOptions();
+
+    public static string ProjectVersion { get; } =
+        typeof(ModelEvaluator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(ModelEvaluator).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>Scores every model; stops at the first unusable input (nothing is half-done: history is written by the caller, after).</summary>
+    public EvaluationRun EvaluateAll(IReadOnlyList<ModelToEvaluate> models, EvaluationSet set, Action<ModelEvaluation>? onEvaluated = null)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var results = new List<ModelEvaluation>();
+        foreach (var model in models)
+        {
+            var result = Evaluate(model, set);
+            onEvaluated?.Invoke(result);
+            results.Add(result);
+        }
+        return new EvaluationRun
+        {
+            RunId = Guid.NewGuid().ToString("N"),
+            StartedUtc = started,
+            SetName = set.Name,
+            Examples = set.Examples.Count,
+            ExamplesFingerprint = set.ExamplesFingerprint,
+            DatasetFingerprint = set.DatasetFingerprint,
+            ProjectVersion = ProjectVersion,
+            Models = results,
+        };
+    }
+
+    public ModelEvaluation Evaluate(ModelToEvaluate model, EvaluationSet set)
+    {
+        if (set.Examples.Count == 0)
+            throw new ArgumentException($"The evaluation set '{set.Name}' has no examples.", nameof(set));
+        var wall = Stopwatch.StartNew();
+        var device = ExecutionDevice.Select(_options.Device, _options.GpuDeviceId);
+        var inspected = OnnxModelInspector.Inspect(model, device);
+        if (_options.Device == ComputeDevice.Gpu && !inspected.Device.IsGpu)
+        {
+            throw new InvalidOperationException(
+                $"--device gpu: {inspected.Path} would run on {inspected.Device.Description}. Run with --device auto or cpu to allow that.");
+        }
+        CheckClasses(inspected, set);
+
+        var ml = new MLContext(seed: 0);
+        var examples = ImageClassificationPipeline.LoadExamples(ml, set.Examples);
+        var pipeline = ImageClassificationPipeline.Create(ml, inspected, _options.Threading);
+        var fitted = pipeline.Fit(examples);
+        var scoring = Stopwatch.StartNew();
+        ClassificationMetrics metrics;
+        try
+        {
+            metrics = ClassificationMetrics.Evaluate(ml, fitted.Transform(examples), inspected.Metadata.Classes);
+        }
+        catch (Exception ex) when (ex is not EvaluationException)
+        {
+            throw Explain(ex, inspected, set);
+        }
+        finally
+        {
+            (fitted as IDisposable)?.Dispose(); // the ONNX Runtime session: native memory, one per model of a run
+        }
+        scoring.Stop();
+
+        return new ModelEvaluation
+        {
+            ModelName = inspected.Name,
+            ModelPath = inspected.Path,
+            ModelSha256 = inspected.Sha256,
+            Metadata = inspected.Metadata,
+            MetadataFromFile = inspected.MetadataFromFile,
+            Device = inspected.Device.Description,
+            Preprocessing = Describe(inspected),
+            Metrics = metrics,
+            ImagesPerSecond = set.Examples.Count / scoring.Elapsed.TotalSeconds,
+            ScoringSeconds = scoring.Elapsed.TotalSeconds,
+            WallSeconds = wall.Elapsed.TotalSeconds,
+            Agreement = AgreementCheck.Create(inspected.Metadata, metrics.Top1, set, _options.AgreementTolerancePp),
+        };
+    }
+
+    private static string Describe(InspectedModel m) =>
+        $"LoadImages → ResizeImages({m.Metadata.InputWidth}×{m.Metadata.InputHeight}, {m.Resizing}, centre) → " +
+        $"ExtractPixels(planar RGB, 0-255) → ONNX (centre crop {m.Metadata.CropSize} and normalisation inside the graph)";
+
+    /// <summary>The model's classes must be the dataset's, and every label one of them.</summary>
+    private static void CheckClasses(InspectedModel model, EvaluationSet set)
+    {
+        var modelIds = model.Metadata.Classes.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        if (modelIds.Count != set.ClassIds.Count)
+        {
+            throw new EvaluationException(model.Path,
+                $"the model has {modelIds.Count} classes but the dataset '{set.Name}' has {set.ClassIds.Count}: " +
+                "it was trained for another class list. Evaluate it on its own dataset, or re-export it with this dataset's classes.");
+        }
+        var notInModel = set.ClassIds.Where(id => !modelIds.Contains(id)).ToArray();
+        if (notInModel.Length > 0)
+        {
+            throw new EvaluationException(model.Path,
+                $"the dataset's classes {string.Join(", ", notInModel)} are not in the model's class list " +
+                $"({string.Join(", ", modelIds.Order(StringComparer.Ordinal))}): it was trained for another class list.");
+        }
+        var stray = set.Examples.FirstOrDefault(e => !modelIds.Contains(e.ClassId));
+        if (stray is not null)
+        {
+            int count = set.Examples.Count(e => !modelIds.Contains(e.ClassId));
+            throw new EvaluationException(stray.ImagePath,
+                $"label '{stray.ClassId}' is not in the class list of model {model.Path} ({count} image(s) have labels outside it). " +
+                "Fix the dataset's labels, or leave those images out of the evaluation set.");
+        }
+    }
+
+    /// <summary>ML.NET reports an undecodable image without its path: find the file and name it.</summary>
+    private static Exception Explain(Exception ex, InspectedModel model, EvaluationSet set)
+    {
+        var inner = ex;
+        while (inner.InnerException is not null && inner is not ArgumentException and not IOException)
+            inner = inner.InnerException;
+        if (inner is ArgumentException or IOException && FindUnreadableImage(set.Examples) is { } bad)
+        {
+            return new EvaluationException(bad.Path,
+                $"the image cannot be read ({bad.Problem}), so model {model.Name} could not be scored. " +
+                "Replace or remove the file (the dataset index's checks list such files) and run again; nothing was recorded.", ex);
+        }
+        return new EvaluationException(model.Path, $"scoring failed: {inner.GetType().Name}: {inner.Message}", ex);
+    }
+
+    /// <summary>The first file ML.NET's LoadImages cannot decode (it uses <c>SKBitmap.Decode(stream)</c>), with why.</summary>
+    internal static (string Path, string Problem)? FindUnreadableImage(IEnumerable<LabeledExample> examples)
+    {
+        foreach (var e in examples)
+        {
+            if (!File.Exists(e.ImagePath))
+                return (e.ImagePath, "the file does not exist");
+            try
+            {
+                using var stream = File.OpenRead(e.ImagePath);
+                long length = stream.Length;
+                if (length == 0)
+                    return (e.ImagePath, "the file is empty");
+                using var bitmap = SKBitmap.Decode(stream); // what ML.NET's LoadImages calls; it may close the stream
+                if (bitmap is null)
+                    return (e.ImagePath, $"{length:N0} bytes that SkiaSharp cannot decode as an image");
+            }
+            catch (IOException io)
+            {
+                return (e.ImagePath, io.Message);
+            }
+            catch (UnauthorizedAccessException denied)
+            {
+                return (e.ImagePath, denied.Message);
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+using Pipeline.Evaluation;
+using Pipeline.Evaluation.History;
+
+namespace Pipeline.Reporting;
+
+/// <summary>
+/// The report's plots, drawn with OxyPlot and exported as inline SVG (text, no SkiaSharp, no files):
+/// a confusion heat map, per-class bars, learning curves and the history trend.
+/// </summary>
+public static class Charts
+{
+    private static readonly OxyColor[] Palette =
+    [
+        OxyColor.FromRgb(0x1f, 0x77, 0xb4), OxyColor.FromRgb(0xff, 0x7f, 0x0e), OxyColor.FromRgb(0x2c, 0xa0, 0x2c),
+        OxyColor.FromRgb(0xd6, 0x27, 0x28), OxyColor.FromRgb(0x94, 0x67, 0xbd), OxyColor.FromRgb(0x8c, 0x56, 0x4b),
+        OxyColor.FromRgb(0xe3, 0x77, 0xc2), OxyColor.FromRgb(0x7f, 0x7f, 0x7f), OxyColor.FromRgb(0xbc, 0xbd, 0x22),
+        OxyColor.FromRgb(0x17, 0xbe, 0xcf),
+    ];
+
+    /// <summary>SVG markup (an &lt;svg&gt; element, no XML declaration) for inlining into HTML.</summary>
+    public static string ToSvg(PlotModel model, int width, int height)
+    {
+        var exporter = new SvgExporter { Width = width, Height = height, IsDocument = false };
+        using var stream = new MemoryStream();
+        exporter.Export(model, stream);
+        string svg = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        // The exporter writes an XML declaration (and a BOM) even for a fragment: HTML wants neither.
+        int start = svg.IndexOf("<svg", StringComparison.Ordinal);
+        return start >= 0 ? svg[start..] : svg;
+    }
+
+    /// <summary>Rows: true class (top to bottom), columns: predicted class; cells: counts, shaded by the row's share.</summary>
+    public static PlotModel ConfusionHeatMap(ModelEvaluation m)
+    {
+        var names = m.Metrics.PerClass.Select(c => c.Name).ToArray();
+        int n = names.Length;
+        var cm = m.Metrics.ConfusionMatrix;
+        // HeatMapSeries indexes Data[x, y]; x = predicted, y = true with row 0 at the top.
+        var share = new double[n, n];
+        for (int t = 0; t < n; t++)
+        {
+            double total = Math.Max(1, cm[t].Sum());
+            for (int p = 0; p < n; p++)
+                share[p, n - 1 - t] = cm[t][p] / total;
+        }
+        var plot = new PlotModel { Title = $"{m.ModelName}: confusion (row-normalised)", TitleFontSize = 13 };
+        plot.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalette.Interpolate(200, OxyColors.White, OxyColor.FromRgb(0x08, 0x30, 0x6b)), Minimum = 0, Maximum = 1, Title = "share of true class" });
+        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Key = "x", ItemsSource = names, Angle = -45, Title = "predicted" });
+        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Key = "y", ItemsSource = names.Reverse().ToArray(), Title = "true" });
+        plot.Series.Add(new HeatMapSeries
+        {
+            X0 = 0, X1 = n - 1, Y0 = 0, Y1 = n - 1,
+            XAxisKey = "x", YAxisKey = "y",
+            Data = share,
+            Interpolate = false,
+            RenderMethod = HeatMapRenderMethod.Rectangles,
+            LabelFontSize = 0.25,
+            LabelFormatString = "0%",
+        });
+        return plot;
+    }
+
+    /// <summary>Precision and recall per class, as horizontal bars.</summary>
+    public static PlotModel PerClassBars(ModelEvaluation m)
+    {
+        var classes = m.Metrics.PerClass;
+        var plot = new PlotModel { Title = $"{m.ModelName}: per-class precision and recall", TitleFontSize = 13 };
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendPlacement = LegendPlacement.Outside, LegendOrientation = LegendOrientation.Horizontal });
+        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, ItemsSource = classes.Select(c => c.Name).Reverse().ToArray(), GapWidth = 0.3 });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Minimum = 0, Maximum = 1, Title = "fraction", MajorGridlineStyle = LineStyle.Dot });
+        var precision = new BarSeries { Title = "precision", FillColor = Palette[0] };
+        var recall = new BarSeries { Title = "recall", FillColor = Palette[1] };
+        foreach (var c in classes.Reverse())
+        {
+            precision.Items.Add(new BarItem(double.IsNaN(c.Precision) ? 0 : c.Precision));
+            recall.Items.Add(new BarItem(double.IsNaN(c.Recall) ? 0 : c.Recall));
+        }
+        plot.Series.Add(precision);
+        plot.Series.Add(recall);
+        return plot;
+    }
+
+    /// <summary>One metric per epoch, one line per training run (all variants on one plot).</summary>
+    public static PlotModel LearningCurves(IReadOnlyList<(string Label, TrainingRun Run)> runs, Func<EpochMetrics, double> metric, string title, string yTitle, bool percent)
+    {
+        var plot = new PlotModel { Title = title, TitleFontSize = 13 };
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "epoch", MinimumPadding = 0.02, MaximumPadding = 0.02, MajorGridlineStyle = LineStyle.Dot });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot, StringFormat = percent ? "0'%'" : null });
+        for (int i = 0; i < runs.Count; i++)
+        {
+            var line = new LineSeries { Title = runs[i].Label, Color = Palette[i % Palette.Length], MarkerType = MarkerType.Circle, MarkerSize = 2.5 };
+            foreach (var e in runs[i].Run.Epochs)
+            {
+                double v = metric(e);
+                if (double.IsFinite(v))
+                    line.Points.Add(new DataPoint(e.Epoch, percent ? v * 100 : v));
+            }
+            plot.Series.Add(line);
+        }
+        return plot;
+    }
+
+    /// <summary>Top-1 of each model across the history's evaluation runs (on these examples), oldest to newest.</summary>
+    public static PlotModel HistoryTrend(IReadOnlyList<HistoryRecord> records)
+    {
+        // Scheduled runs can be minutes or weeks apart: plot by run number, name the first and last dates.
+        var runOrder = records.GroupBy(r => r.RunId).OrderBy(g => g.Min(r => r.Id)).Select((g, i) => (g.Key, i + 1)).ToDictionary();
+        string span = records.Count == 0 ? "" :
+            $" ({records.Min(r => r.TimestampUtc).UtcDateTime:yyyy-MM-dd} to {records.Max(r => r.TimestampUtc).UtcDateTime:yyyy-MM-dd} UTC)";
+        var plot = new PlotModel { Title = "Top-1 over evaluation runs" + span, TitleFontSize = 13 };
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "evaluation run (oldest → newest)", MajorStep = Math.Max(1, Math.Ceiling(runOrder.Count / 10.0)), MinorStep = 1, MinimumPadding = 0.05, MaximumPadding = 0.05, MajorGridlineStyle = LineStyle.Dot });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "top-1 (%)", MinimumPadding = 0.1, MaximumPadding = 0.1, MajorGridlineStyle = LineStyle.Dot });
+        int i = 0;
+        foreach (var model in records.GroupBy(r => r.ModelName).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var line = new LineSeries { Title = model.Key, Color = Palette[i++ % Palette.Length], MarkerType = MarkerType.Circle, MarkerSize = 3 };
+            foreach (var r in model.OrderBy(r => r.Id))
+                line.Points.Add(new DataPoint(runOrder[r.RunId], r.Top1 * 100));
+            plot.Series.Add(line);
+        }
+        return plot;
+    }
+
+    internal static string Pct(double fraction) =>
+        double.IsFinite(fraction) ? (fraction * 100).ToString("0.00", CultureInfo.InvariantCulture) : "–";
+}

@@ -1,0 +1,69 @@
+using Pipeline.Evaluation;
+using Pipeline.Evaluation.History;
+
+namespace Pipeline.Reporting;
+
+/// <summary>What one <c>evaluate</c> run does.</summary>
+public sealed record EvaluationJobRequest
+{
+    public required IReadOnlyList<ModelToEvaluate> Models { get; init; }
+    public required EvaluationSet Set { get; init; }
+    /// <summary>Folder for report.json, report.md and report.html.</summary>
+    public required string ReportDirectory { get; init; }
+    /// <summary>The SQLite history to append to; null keeps none (and finds no regressions).</summary>
+    public string? HistoryPath { get; init; }
+    /// <summary>Where training-run folders named by the models' metadata (RunName) live.</summary>
+    public string? RunsRoot { get; init; }
+    /// <summary>Explicit training-run folders by model name (override RunName).</summary>
+    public IReadOnlyDictionary<string, string>? RunFolders { get; init; }
+    /// <summary>A top-1 drop beyond this, against the model's previous record, is a regression.</summary>
+    public double RegressionThresholdPp { get; init; } = 1.0;
+    /// <summary>Exit with <see cref="EvaluationJob.RegressionExitCode"/> when a model regressed (for schedulers).</summary>
+    public bool FailOnRegression { get; init; }
+    public EvaluationOptions Options { get; init; } = new();
+}
+
+public sealed record EvaluationJobOutcome(EvaluationReport Report, ReportFiles Files, int ExitCode)
+{
+    public IReadOnlyList<ModelReport> Regressions => Report.Regressions.ToArray();
+}
+
+/// <summary>
+/// The scheduled evaluation: score every model, then append all their records to the history in one
+/// transaction, then write the reports. A bad input stops the run before anything is recorded.
+/// </summary>
+public static class EvaluationJob
+{
+    /// <summary>Exit code of a run that found a regression with <see cref="EvaluationJobRequest.FailOnRegression"/> set.</summary>
+    public const int RegressionExitCode = 3;
+
+    /// <exception cref="EvaluationException">An input is unusable; the history is untouched.</exception>
+    public static EvaluationJobOutcome Run(EvaluationJobRequest request, TextWriter? log = null)
+    {
+        log ??= TextWriter.Null;
+        var evaluator = new ModelEvaluator(request.Options);
+        var run = evaluator.EvaluateAll(request.Models, request.Set, m =>
+            log.WriteLine($"{m.ModelName}: top-1 {Charts.Pct(m.Metrics.Top1)} %, top-5 {Charts.Pct(m.Metrics.Top5)} %, " +
+                          $"{m.ImagesPerSecond:0.0} images/s on {m.Device}"));
+
+        IReadOnlyList<ModelComparison>? comparisons = null;
+        IReadOnlyList<HistoryRecord>? records = null;
+        if (request.HistoryPath is not null)
+        {
+            var history = EvaluationHistory.Open(request.HistoryPath);
+            comparisons = history.Append(run, request.RegressionThresholdPp);
+            records = history.Records();
+        }
+
+        var report = EvaluationReport.Create(run, comparisons, request.RunsRoot, request.RunFolders, request.HistoryPath,
+            request.RegressionThresholdPp, records, request.Options.AgreementTolerancePp);
+        var files = ReportWriter.Write(report, request.ReportDirectory);
+        log.WriteLine($"Report: {files.Html}");
+
+        var regressions = report.Regressions.ToArray();
+        foreach (var r in regressions)
+            log.WriteLine($"REGRESSION {r.Evaluation.ModelName}: top-1 {r.Comparison!.Top1DeltaPp:+0.00;-0.00} pp vs {r.Comparison.Previous!.TimestampUtc:u}");
+        int exitCode = request.FailOnRegression && regressions.Length > 0 ? RegressionExitCode : 0;
+        return new EvaluationJobOutcome(report, files, exitCode);
+    }
+}

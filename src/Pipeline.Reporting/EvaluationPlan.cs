@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Pipeline.Evaluation;
+
+namespace Pipeline.Reporting;
+
+/// <summary>
+/// A scheduled evaluation as a file under <c>pipelines/</c> (JSON): which models, which data, where
+/// history and reports go, when to fail. Relative paths are relative to the folder the command runs in
+/// (the repository root for the Cake target). The command line turns <see cref="Dataset"/> into an
+/// <see cref="EvaluationSet"/> with the dataset index.
+/// </summary>
+public sealed record EvaluationPlan
+{
+    public string Name { get; init; } = "evaluation";
+    /// <summary>Model files or folders of *.onnx.</summary>
+    public required IReadOnlyList<string> Models { get; init; }
+    public string Dataset { get; init; } = "../shared/data/imagenette-224";
+    public string Split { get; init; } = "val";
+    /// <summary>Images per class to evaluate (0: all).</summary>
+    public int PerClassLimit { get; init; }
+    [JsonConverter(typeof(JsonStringEnumConverter<ComputeDevice>))]
+    public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
+    public string History { get; init; } = "reports/evaluation-history.db";
+    public string ReportDirectory { get; init; } = "reports/evaluation";
+    public string RunsRoot { get; init; } = "runs";
+    public double RegressionThresholdPp { get; init; } = 1.0;
+    public bool FailOnRegression { get; init; } = true;
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <exception cref="EvaluationException">The file is missing or not a plan.</exception>
+    public static EvaluationPlan Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new EvaluationException(path, "no such evaluation plan.");
+        try
+        {
+            var plan = JsonSerializer.Deserialize<EvaluationPlan>(File.ReadAllText(path), Options)
+                       ?? throw new JsonException("the file is empty (null)");
+            if (plan.Models.Count == 0)
+                throw new JsonException("'models' lists no model file or folder");
+            return plan;
+        }
+        catch (JsonException ex)
+        {
+            throw new EvaluationException(path, $"not a valid evaluation plan: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Every model the plan names, files and folders expanded, duplicates dropped.</summary>
+    public IReadOnlyList<ModelToEvaluate> FindModels() =>
+        Models.SelectMany(ModelToEvaluate.Find).DistinctBy(m => m.Path).ToArray();
+
+    /// <summary>The job request for this plan, given the evaluation set the command line built.</summary>
+    public EvaluationJobRequest ToRequest(EvaluationSet set) => new()
+    {
+        Models = FindModels(),
+        Set = set,
+        ReportDirectory = ReportDirectory,
+        HistoryPath = History.Length == 0 ? null : History,
+        RunsRoot = RunsRoot,
+        RegressionThresholdPp = RegressionThresholdPp,
+        FailOnRegression = FailOnRegression,
+        Options = new EvaluationOptions { Device = Device },
+    };
+}

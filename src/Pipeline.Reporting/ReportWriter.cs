@@ -1,0 +1,318 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Pipeline.Evaluation;
+
+namespace Pipeline.Reporting;
+
+/// <summary>The files one report is written to.</summary>
+public sealed record ReportFiles(string Json, string Markdown, string Html);
+
+/// <summary>
+/// Writes a report three ways: <c>report.json</c> (machine-readable, everything), <c>report.md</c>
+/// (the summary, for a PR comment or a job summary) and <c>report.html</c> (self-contained: CSS and
+/// SVG plots inline, one file to keep as an artifact).
+/// </summary>
+public static class ReportWriter
+{
+    public static ReportFiles Write(EvaluationReport report, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var files = new ReportFiles(
+            Path.Combine(directory, "report.json"),
+            Path.Combine(directory, "report.md"),
+            Path.Combine(directory, "report.html"));
+        WriteAtomically(files.Json, ToJson(report));
+        WriteAtomically(files.Markdown, ToMarkdown(report));
+        WriteAtomically(files.Html, ToHtml(report));
+        return files;
+    }
+
+    /// <summary>A reader (a web server, the artifact upload) never sees half a report.</summary>
+    private static void WriteAtomically(string path, string text)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public const string JsonSchema = "pipeline.evaluation-report/1";
+
+    public static string ToJson(EvaluationReport report)
+    {
+        var run = report.Run;
+        var document = new
+        {
+            schema = JsonSchema,
+            run = new
+            {
+                run.RunId,
+                run.StartedUtc,
+                set = new { name = run.SetName, examples = run.Examples, run.ExamplesFingerprint, run.DatasetFingerprint },
+                run.ProjectVersion,
+                devices = run.Models.Select(m => m.Device).Distinct().ToArray(),
+                history = report.HistoryPath,
+                report.RegressionThresholdPp,
+            },
+            models = report.Models.Select(r =>
+            {
+                var m = r.Evaluation;
+                var md = m.Metadata;
+                return new
+                {
+                    name = m.ModelName,
+                    path = m.ModelPath,
+                    sha256 = m.ModelSha256,
+                    m.Device,
+                    m.Preprocessing,
+                    metadata = new
+                    {
+                        fromFile = m.MetadataFromFile,
+                        md.Flavour, md.ZeroInitLast, md.Head, md.Recipe, md.Epochs, md.Seed,
+                        md.InputWidth, md.InputHeight, md.CropSize, md.ResizePolicy, md.PixelRange, md.Mean, md.Std,
+                        md.ValTop1, md.DatasetFingerprint, md.CheckpointSha256, md.ProjectVersion, md.RunName,
+                        classes = md.Classes,
+                    },
+                    metrics = m.Metrics,
+                    speed = new { m.ImagesPerSecond, m.ScoringSeconds, m.WallSeconds },
+                    agreement = r.Agreement,
+                    history = r.Comparison is null ? null : new
+                    {
+                        id = r.Comparison.Current.Id,
+                        previousId = r.Comparison.Previous?.Id,
+                        previousTimestampUtc = r.Comparison.Previous?.TimestampUtc,
+                        previousTop1 = r.Comparison.Previous?.Top1,
+                        previousSha256 = r.Comparison.Previous?.ModelSha256,
+                        r.Comparison.Top1DeltaPp,
+                        r.Comparison.IsRegression,
+                        r.Comparison.ModelChanged,
+                    },
+                    trainingRun = r.TrainingRun is null ? null : new
+                    {
+                        r.TrainingRun.Folder,
+                        r.TrainingRun.Epochs,
+                        preprocessing = r.TrainingRun.PreprocessingSettings,
+                    },
+                    trainingRunNote = r.TrainingRunNote,
+                };
+            }),
+        };
+        return JsonSerializer.Serialize(document, JsonOptions);
+    }
+
+    private static string F(double v, string format) =>
+        double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
+
+    private static string Pct(double fraction) => Charts.Pct(fraction);
+
+    private static string Delta(ModelReport r) =>
+        r.Comparison?.Top1DeltaPp is double d ? d.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + (r.Comparison.IsRegression ? " REGRESSION" : "")
+        : r.Comparison is null ? "" : "first";
+
+    private static string Gap(ModelReport r) =>
+        r.Agreement is { } a ? a.GapPp.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + (a.Flagged ? " ⚠" : "") : "";
+
+    /// <summary>The comparison table's rows, shared by Markdown and HTML.</summary>
+    private static readonly (string Header, Func<ModelReport, string> Cell)[] SummaryColumns =
+    [
+        ("model", r => r.Evaluation.ModelName),
+        ("flavour", r => r.Evaluation.Metadata.Flavour),
+        ("zero-init", r => r.Evaluation.Metadata.ZeroInitLast ? "yes" : "no"),
+        ("head", r => r.Evaluation.Metadata.Head),
+        ("recipe", r => r.Evaluation.Metadata.Recipe),
+        ("epochs", r => r.Evaluation.Metadata.Epochs.ToString(CultureInfo.InvariantCulture)),
+        ("seed", r => r.Evaluation.Metadata.Seed.ToString(CultureInfo.InvariantCulture)),
+        ("top-1 %", r => Pct(r.Evaluation.Metrics.Top1)),
+        ("top-5 %", r => Pct(r.Evaluation.Metrics.Top5)),
+        ("macro acc %", r => Pct(r.Evaluation.Metrics.MacroAccuracy)),
+        ("log-loss", r => F(r.Evaluation.Metrics.LogLoss, "0.000")),
+        ("log-loss red.", r => F(r.Evaluation.Metrics.LogLossReduction, "0.000")),
+        ("trainer top-1 %", r => r.Agreement is { } a ? Pct(a.TrainerTop1) : "–"),
+        ("gap pp", Gap),
+        ("Δ top-1 vs prev. pp", Delta),
+        ("images/s", r => F(r.Evaluation.ImagesPerSecond, "0.0")),
+        ("wall s", r => F(r.Evaluation.WallSeconds, "0.0")),
+    ];
+
+    /// <summary>The first columns (model … seed) are text, left-aligned; the rest are numbers.</summary>
+    private const int TextColumns = 7;
+
+    public static string ToMarkdown(EvaluationReport report)
+    {
+        var run = report.Run;
+        var md = new StringBuilder();
+        md.AppendLine($"# Evaluation of {report.Models.Count} model(s) on {run.SetName}");
+        md.AppendLine();
+        md.AppendLine($"- Run `{run.RunId}`, {run.StartedUtc.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, project {run.ProjectVersion}");
+        md.AppendLine($"- {run.Examples} images, examples fingerprint `{Short(run.ExamplesFingerprint)}`, dataset fingerprint `{Short(run.DatasetFingerprint)}`");
+        md.AppendLine($"- Device: {string.Join("; ", run.Models.Select(m => m.Device).Distinct())}");
+        md.AppendLine($"- History: {(report.HistoryPath is null ? "not kept" : $"`{report.HistoryPath}`, regression = top-1 drop over {report.RegressionThresholdPp:0.##} pp")}");
+        md.AppendLine();
+        md.AppendLine("| " + string.Join(" | ", SummaryColumns.Select(c => c.Header)) + " |");
+        md.AppendLine("|" + string.Concat(SummaryColumns.Select((c, i) => i < TextColumns ? ":---|" : "---:|")));
+        foreach (var r in report.Models)
+            md.AppendLine("| " + string.Join(" | ", SummaryColumns.Select(c => c.Cell(r).Replace("|", "\\|"))) + " |");
+        md.AppendLine();
+
+        var regressions = report.Regressions.ToArray();
+        if (regressions.Length > 0)
+        {
+            md.AppendLine("## Regressions");
+            md.AppendLine();
+            foreach (var r in regressions)
+            {
+                var c = r.Comparison!;
+                md.AppendLine($"- **{r.Evaluation.ModelName}**: top-1 {Pct(c.Previous!.Top1)} % → {Pct(c.Current.Top1)} % ({c.Top1DeltaPp:+0.00;-0.00} pp) since " +
+                              $"{c.Previous.TimestampUtc.UtcDateTime:yyyy-MM-dd HH:mm} UTC; " +
+                              (c.ModelChanged ? "the model file changed (retrained or re-exported)." : "same model file: the evaluation changed (code, packages, device or data)."));
+            }
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Agreement with the trainer");
+        md.AppendLine();
+        if (report.Models.All(r => r.Agreement is null))
+            md.AppendLine("No model states its trainer's val top-1, and no training run was found: nothing to compare.");
+        foreach (var r in report.Models.Where(r => r.Agreement is not null))
+            md.AppendLine($"- {r.Evaluation.ModelName}: ML.NET {Pct(r.Agreement!.MlNetTop1)} % vs trainer {Pct(r.Agreement.TrainerTop1)} % ({r.Agreement.GapPp:+0.00;-0.00;0.00} pp). {r.Agreement.Note}");
+        md.AppendLine();
+
+        md.AppendLine("## Per-class recall (%)");
+        md.AppendLine();
+        var classes = report.Models[0].Evaluation.Metrics.PerClass;
+        md.AppendLine("| class | " + string.Join(" | ", report.Models.Select(r => r.Evaluation.ModelName)) + " |");
+        md.AppendLine("|---|" + string.Concat(report.Models.Select(_ => "---:|")));
+        foreach (var c in classes)
+        {
+            md.AppendLine($"| {c.Name} | " + string.Join(" | ", report.Models.Select(r =>
+                Pct(r.Evaluation.Metrics.PerClass.FirstOrDefault(x => x.Id == c.Id)?.Recall ?? double.NaN))) + " |");
+        }
+        md.AppendLine();
+        md.AppendLine("## Training runs");
+        md.AppendLine();
+        foreach (var r in report.Models)
+            md.AppendLine($"- {r.Evaluation.ModelName}: {r.TrainingRunNote}");
+        md.AppendLine();
+        md.AppendLine($"Preprocessing: {report.Models[0].Evaluation.Preprocessing}.");
+        md.AppendLine("The HTML report next to this file has the confusion matrices, per-class bars and learning curves.");
+        return md.ToString();
+    }
+
+    private static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint.Length == 0 ? "unknown" : fingerprint;
+
+    private static string H(string text) => WebUtility.HtmlEncode(text);
+
+    public static string ToHtml(EvaluationReport report)
+    {
+        var run = report.Run;
+        var html = new StringBuilder();
+        html.Append($$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <title>Evaluation: {{H(run.SetName)}}, {{run.StartedUtc.UtcDateTime:yyyy-MM-dd HH:mm}} UTC</title>
+            <style>
+            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1b1f24}
+            h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
+            .meta{color:#57606a} table{border-collapse:collapse;margin:.6rem 0;font-variant-numeric:tabular-nums}
+            th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right;white-space:nowrap} th{background:#f6f8fa}
+            td.l,th.l{text-align:left} tr.regression td{background:#ffebe9} td.flag{background:#fff8c5}
+            .badge{display:inline-block;border-radius:1em;padding:0 .6em;font-size:.85em;font-weight:600}
+            .bad{background:#cf222e;color:#fff} .warn{background:#bf8700;color:#fff} .ok{background:#1a7f37;color:#fff}
+            .plots{display:flex;flex-wrap:wrap;gap:1rem} .plots svg{border:1px solid #eaeef2;background:#fff}
+            .note{max-width:60rem} code{background:#f6f8fa;padding:0 .25em;border-radius:3px}
+            </style></head><body>
+            <h1>Evaluation of {{report.Models.Count}} model(s) on {{H(run.SetName)}}</h1>
+            <p class="meta">Run <code>{{H(run.RunId)}}</code> · {{run.StartedUtc.UtcDateTime:yyyy-MM-dd HH:mm:ss}} UTC · project {{H(run.ProjectVersion)}} ·
+            {{run.Examples}} images · examples <code>{{H(Short(run.ExamplesFingerprint))}}</code> · dataset <code>{{H(Short(run.DatasetFingerprint))}}</code><br>
+            Device: <strong>{{H(string.Join("; ", run.Models.Select(m => m.Device).Distinct()))}}</strong> ·
+            History: {{(report.HistoryPath is null ? "not kept" : $"<code>{H(report.HistoryPath)}</code>, regression = top-1 drop over {report.RegressionThresholdPp:0.##} pp")}}</p>
+            """);
+
+        int regressions = report.Regressions.Count();
+        int flagged = report.Models.Count(r => r.Agreement?.Flagged == true);
+        html.Append("<p>");
+        html.Append(regressions > 0 ? $"<span class=\"badge bad\">{regressions} regression(s)</span> " : report.HistoryPath is null ? "" : "<span class=\"badge ok\">no regression</span> ");
+        html.Append(flagged > 0 ? $"<span class=\"badge warn\">{flagged} model(s) disagree with their trainer</span>" : "");
+        html.AppendLine("</p>");
+
+        html.AppendLine("<h2>Comparison</h2><table><tr>");
+        for (int i = 0; i < SummaryColumns.Length; i++)
+            html.Append($"<th{(i < TextColumns ? " class=\"l\"" : "")}>{H(SummaryColumns[i].Header)}</th>");
+        html.AppendLine("</tr>");
+        foreach (var r in report.Models)
+        {
+            html.Append(r.Comparison?.IsRegression == true ? "<tr class=\"regression\">" : "<tr>");
+            for (int i = 0; i < SummaryColumns.Length; i++)
+            {
+                var (header, cell) = SummaryColumns[i];
+                string cls = i < TextColumns ? " class=\"l\"" : header == "gap pp" && r.Agreement?.Flagged == true ? " class=\"flag\"" : "";
+                html.Append($"<td{cls}>{H(cell(r))}</td>");
+            }
+            html.AppendLine("</tr>");
+        }
+        html.AppendLine("</table>");
+        html.AppendLine($"<p class=\"meta\">Preprocessing: {H(report.Models[0].Evaluation.Preprocessing)}.</p>");
+
+        if (report.Models.Any(r => r.Agreement is not null))
+        {
+            html.AppendLine("<h2>Agreement with the trainer</h2><ul>");
+            foreach (var r in report.Models.Where(r => r.Agreement is not null))
+            {
+                var a = r.Agreement!;
+                html.AppendLine($"<li class=\"note\"><strong>{H(r.Evaluation.ModelName)}</strong>: ML.NET {Pct(a.MlNetTop1)} % vs trainer {Pct(a.TrainerTop1)} % " +
+                                $"({a.GapPp:+0.00;-0.00;0.00} pp) {(a.Flagged ? "<span class=\"badge warn\">gap</span>" : "<span class=\"badge ok\">agrees</span>")}<br>{H(a.Note)}</li>");
+            }
+            html.AppendLine("</ul>");
+        }
+
+        html.AppendLine("<h2>Learning curves</h2>");
+        var runs = report.Models.Where(r => r.TrainingRun is { Epochs.Count: > 0 }).Select(r => (r.Evaluation.ModelName, r.TrainingRun!)).ToArray();
+        if (runs.Length > 0)
+        {
+            html.AppendLine("<div class=\"plots\">");
+            html.AppendLine(Charts.ToSvg(Charts.LearningCurves(runs, e => e.ValTop1, "Val top-1 per epoch (trainer)", "val top-1 (%)", percent: true), 580, 360));
+            html.AppendLine(Charts.ToSvg(Charts.LearningCurves(runs, e => e.ValLoss, "Val loss per epoch (trainer)", "val loss", percent: false), 580, 360));
+            html.AppendLine("</div>");
+        }
+        html.AppendLine("<ul class=\"meta\">");
+        foreach (var r in report.Models)
+            html.AppendLine($"<li>{H(r.Evaluation.ModelName)}: {H(r.TrainingRunNote)}</li>");
+        html.AppendLine("</ul>");
+
+        if (report.History.GroupBy(h => h.ModelName).Any(g => g.Count() > 1))
+        {
+            html.AppendLine("<h2>History</h2><div class=\"plots\">");
+            html.AppendLine(Charts.ToSvg(Charts.HistoryTrend(report.History), 900, 360));
+            html.AppendLine("</div>");
+        }
+
+        foreach (var r in report.Models)
+        {
+            var m = r.Evaluation;
+            html.AppendLine($"<h2>{H(m.ModelName)}</h2>");
+            html.AppendLine($"<p class=\"meta\"><code>{H(m.ModelPath)}</code> · sha256 <code>{H(Short(m.ModelSha256))}</code> · {H(m.Device)} · " +
+                            $"{F(m.ImagesPerSecond, "0.0")} images/s · metadata {(m.MetadataFromFile ? "from the file" : "given explicitly")}</p>");
+            html.AppendLine("<div class=\"plots\">");
+            html.AppendLine(Charts.ToSvg(Charts.ConfusionHeatMap(m), 620, 520));
+            html.AppendLine(Charts.ToSvg(Charts.PerClassBars(m), 520, 520));
+            html.AppendLine("</div>");
+            html.AppendLine("<table><tr><th class=\"l\">class</th><th class=\"l\">id</th><th>images</th><th>precision %</th><th>recall %</th><th>log-loss</th></tr>");
+            foreach (var c in m.Metrics.PerClass)
+                html.AppendLine($"<tr><td class=\"l\">{H(c.Name)}</td><td class=\"l\">{H(c.Id)}</td><td>{c.Support}</td><td>{Pct(c.Precision)}</td><td>{Pct(c.Recall)}</td><td>{F(c.LogLoss, "0.000")}</td></tr>");
+            html.AppendLine("</table>");
+        }
+        html.AppendLine($"<p class=\"meta\">Written by Pipeline.Reporting {H(ModelEvaluator.ProjectVersion)}; report.json next to this file has every number.</p>");
+        html.AppendLine("</body></html>");
+        return html.ToString();
+    }
+}

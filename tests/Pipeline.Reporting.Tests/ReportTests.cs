@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Pipeline.Evaluation;
+using Pipeline.Evaluation.Tests.Fixtures;
+using Pipeline.Inference;
+using Pipeline.Reporting.Tests.Fixtures;
+
+namespace Pipeline.Reporting.Tests;
+
+/// <summary>The three report formats, from a real evaluation of two tiny models on a val slice.</summary>
+public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
+{
+    /// <summary>Evaluated once for the class: two models, one with a training run (curves), one without.</summary>
+    public sealed class TwoModels : IDisposable
+    {
+        public TestModels Models { get; } = new();
+        public string RunsRoot { get; }
+        public EvaluationRun Run { get; }
+
+        public TwoModels()
+        {
+            RunsRoot = Path.Combine(Models.Folder, "runs");
+            TrainingRuns.Write(RunsRoot, "timm-zero-s1", [0.21, 0.34, 0.42], resize: "bilinear-no-antialias");
+            var withRun = TestModels.Metadata(Imagenette.Classes) with { RunName = "timm-zero-s1", Flavour = "timm", ZeroInitLast = true };
+            Models.Random("timm-zero-s1", seed: 1, metadata: withRun);
+            Models.Random("tv-s1", seed: 2);
+            Run = new ModelEvaluator(new EvaluationOptions { Device = ComputeDevice.Cpu })
+                .EvaluateAll(ModelToEvaluate.Find(Models.Folder), Imagenette.ValSlice(perClass: 2));
+        }
+
+        public void Dispose() => Models.Dispose();
+    }
+
+    private readonly TwoModels _f;
+    private readonly EvaluationReport _report;
+
+    public ReportTests(TwoModels fixture)
+    {
+        _f = fixture;
+        _report = EvaluationReport.Create(_f.Run, runsRoot: _f.RunsRoot);
+    }
+
+    [Fact]
+    public void Json_holds_every_metric_of_every_model()
+    {
+        using var doc = JsonDocument.Parse(ReportWriter.ToJson(_report));
+        var root = doc.RootElement;
+        Assert.Equal(ReportWriter.JsonSchema, root.GetProperty("schema").GetString());
+        var models = root.GetProperty("models").EnumerateArray().ToArray();
+        Assert.Equal(["timm-zero-s1", "tv-s1"], models.Select(m => m.GetProperty("name").GetString()));
+        var metrics = models[0].GetProperty("metrics");
+        Assert.Equal(_f.Run.Models[0].Metrics.Top1, metrics.GetProperty("top1").GetDouble());
+        Assert.Equal(10, metrics.GetProperty("confusionMatrix").GetArrayLength());
+        Assert.Equal(10, metrics.GetProperty("perClass").GetArrayLength());
+        Assert.Equal(20, metrics.GetProperty("count").GetInt64());
+        Assert.True(models[0].GetProperty("speed").GetProperty("imagesPerSecond").GetDouble() > 0);
+        Assert.Equal(3, models[0].GetProperty("trainingRun").GetProperty("epochs").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, models[1].GetProperty("trainingRun").ValueKind);
+        Assert.Equal("CPU", root.GetProperty("run").GetProperty("devices")[0].GetString());
+    }
+
+    [Fact]
+    public void Html_is_self_contained_with_table_heat_maps_bars_and_learning_curves()
+    {
+        string html = ReportWriter.ToHtml(_report);
+
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.DoesNotContain("<link", html);
+        Assert.DoesNotContain("src=\"http", html);
+        Assert.Contains("<h2>Comparison</h2>", html);
+        Assert.Contains("timm-zero-s1: confusion (row-normalised)", html);
+        Assert.Contains("tv-s1: per-class precision and recall", html);
+        Assert.Contains("Val top-1 per epoch (trainer)", html);
+        Assert.Contains("Val loss per epoch (trainer)", html);
+        Assert.True(html.Split("<svg").Length - 1 == 6, "2 learning-curve plots + a heat map and a bar chart per model");
+        Assert.Contains("does not name its training run", html);
+    }
+
+    [Fact]
+    public void Markdown_has_the_comparison_table_and_the_agreement_with_the_trainer()
+    {
+        string md = ReportWriter.ToMarkdown(_report);
+
+        Assert.Contains("| model | flavour | zero-init |", md);
+        Assert.Contains("| timm-zero-s1 | timm | yes |", md);
+        Assert.Contains("## Agreement with the trainer", md);
+        Assert.Contains("vs trainer 42.00 %", md); // the run's last epoch: the metadata has no ValTop1
+        Assert.Contains("Device: CPU", md);
+    }
+
+    [Fact]
+    public void A_gap_with_the_trainer_quotes_the_trainer_resize_next_to_ml_net_s()
+    {
+        var a = _report.Models[0].Agreement;
+        Assert.NotNull(a);
+        Assert.Equal(0.42, a.TrainerTop1);
+        if (!a.Flagged)
+            return; // the random model happened to land within 1 pp of 42 %
+        Assert.Contains("data.val_resize=bilinear-no-antialias", a.Note);
+        Assert.Contains("DrawBitmap(FilterQuality.High)", a.Note);
+        Assert.Null(_report.Models[1].Agreement);
+    }
+
+    [Fact]
+    public void Reports_are_written_as_three_files()
+    {
+        string dir = Path.Combine(_f.Models.Folder, "report");
+        var files = ReportWriter.Write(_report, dir);
+        Assert.All(new[] { files.Json, files.Markdown, files.Html }, f => Assert.True(new FileInfo(f).Length > 500, f));
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+    }
+
+    [Fact]
+    public void Plots_render_in_the_same_process_as_ml_net_image_loading()
+    {
+        // OxyPlot draws SVG without SkiaSharp; ML.NET's LoadImages/ResizeImages use SkiaSharp 2.88.
+        string svg = Charts.ToSvg(Charts.PerClassBars(_f.Run.Models[0]), 400, 300);
+        var again = new ModelEvaluator(new EvaluationOptions { Device = ComputeDevice.Cpu })
+            .Evaluate(new ModelToEvaluate(_f.Run.Models[1].ModelPath), Imagenette.ValSlice(1));
+        string svg2 = Charts.ToSvg(Charts.ConfusionHeatMap(again), 400, 300);
+        Assert.StartsWith("<svg", svg.TrimStart());
+        Assert.StartsWith("<svg", svg2.TrimStart());
+        Assert.Equal(10, again.Metrics.Count);
+    }
+}
