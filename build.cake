@@ -1,19 +1,33 @@
-// Thin orchestration over `dotnet` and the `pipeline` tool: the logic lives in the tool.
-// Run with: dotnet tool restore && dotnet cake --target=<Target>
+// Thin orchestration over `dotnet` and the `pipeline` tool (src/Pipeline.Cli): the logic lives in the tool.
+// Run with: dotnet tool restore && dotnet cake --target=<Target> [--argument=value ...]
+//
+//   Default / Smoke      the smoke pipeline end to end (pipelines/smoke.json), prints the report path
+//   Test / Ci            build and run every test project
+//   Reproduce            the reference experiment (pipelines/reference.json), end to end
+//   Run                  any pipeline: --pipeline=pipelines/<file>.json
+//   Data                 verify the dataset and build the decoded caches (--data=DIR)
+//   DownloadData         download an official archive: --dest=DIR [--archive=imagenette2-320]
+//   Train                one run: --run=pipelines/runs/<file>.json
+//   Export               a finished run to ONNX: --run-name=NAME
+//   Validate             an ONNX model with ONNX Runtime: --model=models/x.onnx
+//   Evaluate             ML.NET evaluation of models/ (or --plan=FILE), report + history
+//   ScheduledEvaluation  the scheduled plan (pipelines/evaluation.json): --history=PATH --fail-on-regression=true
+//   Bench                training / loader / evaluation speed (writes reports/bench.json)
+//
+// Common arguments: --data=DIR (dataset folder), --device=auto|cpu|gpu (evaluation), --configuration=Release.
 
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
-var pipelineFile = Argument("pipeline", "pipelines/smoke.json");
 var data = Argument("data", "");
 var device = Argument("device", "auto");
 
 var solution = "./Pipeline.sln";
 var cli = "./src/Pipeline.Cli/Pipeline.Cli.csproj";
 
-// Runs the `pipeline` tool from its build output (built once by the Build target).
-void Pipeline(string arguments)
+// Runs the `pipeline` tool from its build output (built by the Build target); fails the target on a non-zero exit.
+void Pipeline(string arguments, bool withData = true)
 {
-    var extra = string.IsNullOrEmpty(data) ? "" : $" --data \"{data}\"";
+    var extra = withData && !string.IsNullOrEmpty(data) ? $" --data \"{data}\"" : "";
     var exit = StartProcess("dotnet", new ProcessSettings
     {
         Arguments = $"run --project {cli} -c {configuration} --no-build -- {arguments}{extra}",
@@ -34,11 +48,68 @@ Task("Test")
         Loggers = { "console;verbosity=normal" },
     }));
 
+Task("Ci")
+    .IsDependentOn("Test");
+
+Task("Run")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline($"run \"{Argument("pipeline", "pipelines/smoke.json")}\" --device {device}"));
+
+Task("Smoke")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline($"run pipelines/smoke.json --device {device}"));
+
+Task("Reproduce")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline($"run pipelines/reference.json --device {device}"));
+
+Task("Data")
+    .IsDependentOn("Build")
+    .Does(() =>
+    {
+        Pipeline("data verify");
+        Pipeline($"data cache --short-side {Argument("short-side", 144)}");
+    });
+
+Task("DownloadData")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline($"data download --archive {Argument("archive", "imagenette2-320")} --dest \"{Argument<string>("dest")}\"", withData: false));
+
 Task("Train")
     .IsDependentOn("Build")
-    .Does(() => Pipeline($"train {Argument("run", "")}"));
+    .Does(() => Pipeline($"train \"{Argument<string>("run")}\""));
+
+Task("Export")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline($"export \"{Argument<string>("run-name")}\"", withData: false));
+
+Task("Validate")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline($"validate \"{Argument<string>("model")}\""));
+
+Task("Evaluate")
+    .IsDependentOn("Build")
+    .Does(() =>
+    {
+        var plan = Argument("plan", "");
+        Pipeline($"evaluate {(plan == "" ? "--models models" : $"--plan \"{plan}\"")} --device {device}");
+    });
+
+Task("ScheduledEvaluation")
+    .IsDependentOn("Build")
+    .Does(() =>
+    {
+        var history = Argument("history", "");
+        Pipeline($"evaluate --plan \"{Argument("plan", "pipelines/evaluation.json")}\" --device {device}" +
+                 (history == "" ? "" : $" --history \"{history}\"") +
+                 $" --fail-on-regression {Argument("fail-on-regression", "true")}");
+    });
+
+Task("Bench")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline("bench --output reports/bench.json"));
 
 Task("Default")
-    .IsDependentOn("Test");
+    .IsDependentOn("Smoke");
 
 RunTarget(target);

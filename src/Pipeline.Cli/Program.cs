@@ -8,7 +8,10 @@ var root = new RootCommand(
     TrainCommand.Create(),
     ExportCommand.Create(),
     ValidateCommand.Create(),
+    EvaluateCommand.Create(),
+    RunCommand.Create(),
     DataCommand.Create(),
+    BenchCommand.Create(),
 };
 // Our own handler turns user mistakes into one line; System.CommandLine's would print a stack trace.
 return await ErrorHandling.RunAsync(() => root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

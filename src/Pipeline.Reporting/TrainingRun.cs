@@ -98,7 +98,7 @@ public sealed record TrainingRun(string Folder, IReadOnlyList<EpochMetrics> Epoc
 
     /// <summary>Config entries about preprocessing (resize, interpolation, crop, image size): what the agreement check quotes.</summary>
     public IReadOnlyDictionary<string, string> PreprocessingSettings =>
-        Config.Where(kv => new[] { "resize", "interp", "crop", "image_size", "input_size", "img_size", "filter" }
+        Config.Where(kv => new[] { "resize", "interp", "crop", "image_size", "imagesize", "input_size", "img_size", "filter" }
                 .Any(k => kv.Key.Contains(k, StringComparison.OrdinalIgnoreCase)))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
 

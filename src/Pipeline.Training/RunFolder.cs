@@ -3,14 +3,14 @@ using System.Text.Json;
 namespace Pipeline.Training;
 
 /// <summary>
-/// The files of one run: <c>run.json</c> (resolved spec), <c>metrics.jsonl</c> (one line per epoch),
+/// The files of one run: <c>config.json</c> (the resolved run definition), <c>metrics.jsonl</c> (one line per epoch),
 /// <c>checkpoint.bin</c> (last finished epoch, for resume), <c>model.bin</c> (final weights),
 /// <c>summary.json</c> and <c>summary.md</c> (written when the run finishes).
 /// </summary>
 public sealed class RunFolder(string path)
 {
     public string Path { get; } = System.IO.Path.GetFullPath(path);
-    public string SpecFile => Combine("run.json");
+    public string SpecFile => Combine("config.json");
     public string MetricsFile => Combine("metrics.jsonl");
     public string CheckpointFile => Combine("checkpoint.bin");
     public string ModelFile => Combine("model.bin");

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Pipeline.Data;
+using Pipeline.Evaluation;
+using Pipeline.Reporting;
+using Spectre.Console;
+
+namespace Pipeline.Cli;
+
+public static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var plan = new Option<FileInfo?>("--plan") { Description = "An evaluation plan (pipelines/evaluation.json). Options below override its values." };
+        var models = new Option<string[]>("--models") { Description = "ONNX files or folders of them (default: the plan's, else models/).", AllowMultipleArgumentsPerToken = true };
+        var data = DatasetOptions.Data();
+        var split = DatasetOptions.Split();
+        var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class (0: all)." };
+        var device = new Option<ComputeDevice?>("--device") { Description = "auto (CUDA if it loads, else CPU), cpu or gpu." };
+        var history = new Option<string?>("--history") { Description = "SQLite history to append to ('' for none)." };
+        var reportDir = new Option<string?>("--report-dir") { Description = "Where report.json/.md/.html go." };
+        var runs = new Option<string?>("--runs") { Description = "Folder of training runs, for learning curves and the agreement check." };
+        var failOnRegression = new Option<bool?>("--fail-on-regression") { Description = "Exit with code 3 when a model's top-1 dropped beyond the threshold." };
+        var threshold = new Option<double?>("--threshold-pp") { Description = "Regression threshold in percentage points (default 1)." };
+
+        var command = new Command("evaluate", "Evaluate exported models with the ML.NET pipeline; write JSON/Markdown/HTML reports and append to the history.")
+        {
+            plan, models, data, split, perClass, device, history, reportDir, runs, failOnRegression, threshold,
+        };
+        command.SetAction(parse =>
+        {
+            var p = parse.GetValue(plan) is { } file ? EvaluationPlan.Load(file.FullName) : new EvaluationPlan { Models = ["models"] };
+            p = p with
+            {
+                Models = parse.GetValue(models) is { Length: > 0 } m ? m : p.Models,
+                Split = parse.GetValue(split) ?? p.Split,
+                PerClassLimit = parse.GetValue(perClass) ?? p.PerClassLimit,
+                Device = parse.GetValue(device) ?? p.Device,
+                History = parse.GetValue(history) ?? p.History,
+                ReportDirectory = parse.GetValue(reportDir) ?? p.ReportDirectory,
+                RunsRoot = parse.GetValue(runs) ?? p.RunsRoot,
+                FailOnRegression = parse.GetValue(failOnRegression) ?? p.FailOnRegression,
+                RegressionThresholdPp = parse.GetValue(threshold) ?? p.RegressionThresholdPp,
+            };
+            // --data wins; then the plan's folder if it exists; then the embedded default.
+            var dataDir = parse.GetValue(data) ?? (Directory.Exists(p.Dataset) ? new DirectoryInfo(p.Dataset) : null);
+            var dataset = DatasetOptions.Open(dataDir);
+            var images = DatasetOptions.SplitOf(dataset, p.Split, p.PerClassLimit > 0 ? p.PerClassLimit : null);
+            var set = EvaluationSet.Create($"imagenette {p.Split}", ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
+                images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+
+            var outcome = EvaluationJob.Run(p.ToRequest(set), Console.Out);
+            AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {Path.GetFullPath(outcome.Files.Html)}");
+            return outcome.ExitCode;
+        });
+        return command;
+    }
+}

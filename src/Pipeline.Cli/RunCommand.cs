@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Pipeline.Data;
+using Pipeline.Evaluation;
+using Pipeline.Onnx;
+using Pipeline.Reporting;
+using Spectre.Console;
+
+namespace Pipeline.Cli;
+
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<FileInfo>("pipeline") { Description = "A pipeline file (pipelines/smoke.json, pipelines/reference.json, …)." };
+        var runs = TrainCommand.RunsOption();
+        var models = new Option<DirectoryInfo>("--models") { Description = "Where exported models go (a sub-folder per pipeline).", DefaultValueFactory = _ => new DirectoryInfo("models") };
+        var data = DatasetOptions.Data();
+        var device = new Option<ComputeDevice>("--device") { Description = "Evaluation device: auto, cpu or gpu.", DefaultValueFactory = _ => ComputeDevice.Auto };
+        var command = new Command("run", "Run a whole experiment: train every run not finished yet (interrupted ones resume), export, evaluate with ML.NET, write the report.")
+        {
+            file, runs, models, data, device,
+        };
+        command.SetAction((parse, cancellation) =>
+        {
+            var pipeline = ExperimentPipeline.Load(parse.GetValue(file)!.FullName);
+            if (parse.GetValue(data) is { } dir)
+                pipeline = pipeline with { Dataset = dir.FullName };
+            string runsRoot = parse.GetValue(runs)!.FullName;
+            string modelDir = Path.Combine(parse.GetValue(models)!.FullName, pipeline.Name);
+            var specs = pipeline.Runs().ToList();
+            AnsiConsole.MarkupLineInterpolated($"[bold]pipeline {pipeline.Name}[/]: {specs.Count} runs. {pipeline.Description}");
+
+            var exported = new List<string>();
+            foreach (var spec in specs)
+            {
+                TrainingConsole.Run(spec, runsRoot, cancellation);
+                if (!pipeline.Export)
+                    continue;
+                string onnx = Path.Combine(modelDir, spec.Name + ".onnx");
+                RunExport.Export(Path.Combine(runsRoot, spec.Name), onnx);
+                exported.Add(onnx);
+                AnsiConsole.MarkupLineInterpolated($"  exported {onnx}");
+            }
+
+            if (pipeline.Evaluate is not { } step || exported.Count == 0)
+                return Task.FromResult(ExitCodes.Ok);
+            var dataset = DatasetOptions.Open(pipeline.Dataset is null ? null : new DirectoryInfo(pipeline.Dataset));
+            var images = DatasetOptions.SplitOf(dataset, step.Split, step.PerClassLimit > 0 ? step.PerClassLimit : null);
+            var set = EvaluationSet.Create($"imagenette {step.Split}", ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
+                images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+            var outcome = EvaluationJob.Run(new EvaluationJobRequest
+            {
+                Models = exported.Select(m => new ModelToEvaluate(m)).ToArray(),
+                Set = set,
+                ReportDirectory = step.ReportDirectory.Length > 0 ? step.ReportDirectory : Path.Combine("reports", pipeline.Name),
+                HistoryPath = step.History.Length > 0 ? step.History : null,
+                RunsRoot = runsRoot,
+                Options = new EvaluationOptions { Device = parse.GetValue(device) },
+            }, Console.Out);
+            AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {Path.GetFullPath(outcome.Files.Html)}");
+            return Task.FromResult(outcome.ExitCode);
+        });
+        return command;
+    }
+}
