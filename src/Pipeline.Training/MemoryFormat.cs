@@ -12,8 +12,14 @@ public static class MemoryFormat
 {
     public static Tensor ChannelsLast(Tensor nchw) => nchw.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
-    public static bool IsChannelsLast(Tensor t) =>
-        t.dim() == 4 && t.stride(1) == 1 && t.stride(3) == t.shape[1] && t.stride(2) == t.shape[1] * t.shape[3];
+    /// <summary>NHWC in memory. libtorch's own contiguity test, so size-1 dimensions (1×1 kernels) do not count.</summary>
+    public static bool IsChannelsLast(Tensor t)
+    {
+        if (t.dim() != 4)
+            return false;
+        using var nhwc = t.permute(0, 2, 3, 1);
+        return nhwc.is_contiguous();
+    }
 
     /// <summary>
     /// Re-lays every 4-d parameter (the conv weights) channels-last, in place. Do it before the
