@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
@@ -12,7 +14,7 @@ namespace Pipeline.Reporting;
 /// The report's plots, drawn with OxyPlot and exported as inline SVG (text, no SkiaSharp, no files):
 /// a confusion heat map, per-class bars, learning curves and the history trend.
 /// </summary>
-public static class Charts
+public static partial class Charts
 {
     private static readonly OxyColor[] Palette =
     [
@@ -22,17 +24,71 @@ public static class Charts
         OxyColor.FromRgb(0x17, 0xbe, 0xcf),
     ];
 
-    /// <summary>SVG markup (an &lt;svg&gt; element, no XML declaration) for inlining into HTML.</summary>
+    /// <summary>
+    /// SVG markup (an &lt;svg&gt; element, no XML declaration) for inlining into HTML, any number of times in
+    /// one page. It has a viewBox, so CSS can scale it (<c>max-width:100%;height:auto</c>).
+    /// </summary>
     public static string ToSvg(PlotModel model, int width, int height)
     {
-        var exporter = new SvgExporter { Width = width, Height = height, IsDocument = false };
+        var exporter = new SvgExporter
+        {
+            Width = width,
+            Height = height,
+            IsDocument = false,
+            TextMeasurer = new PixelTextMeasurer(width, height, model.Background),
+        };
         using var stream = new MemoryStream();
         exporter.Export(model, stream);
         string svg = System.Text.Encoding.UTF8.GetString(stream.ToArray());
         // The exporter writes an XML declaration (and a BOM) even for a fragment: HTML wants neither.
         int start = svg.IndexOf("<svg", StringComparison.Ordinal);
-        return start >= 0 ? svg[start..] : svg;
+        svg = start >= 0 ? svg[start..] : svg;
+        svg = svg.Replace($"<svg width=\"{width}\" height=\"{height}\"", $"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"", StringComparison.Ordinal);
+        return UniqueClipPathIds(svg);
     }
+
+    /// <summary>
+    /// Every export numbers its clip paths clipPath1, clipPath2…, and ids are global to an HTML page: inlined
+    /// together, every plot was clipped by the first plot's rectangles (heat maps and bars lost their last
+    /// rows and right columns, bar labels their first letters). A prefix from the SVG's own hash makes them
+    /// unique and keeps the output deterministic (two identical SVGs may share ids: their clip paths are equal).
+    /// </summary>
+    private static string UniqueClipPathIds(string svg)
+    {
+        string prefix = "p" + Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(svg)))[..10].ToLowerInvariant();
+        return ClipPathId().Replace(svg, m => m.Groups[1].Value + prefix + "-" + m.Groups[2].Value);
+    }
+
+    [GeneratedRegex(@"(id=""|url\(#)(clipPath\d+)")]
+    private static partial Regex ClipPathId();
+
+    /// <summary>
+    /// The exporter's default text measurer (PdfRenderContext) answers in PDF points, 3/4 of the SVG's pixels:
+    /// every margin was a quarter too small (cut legend names, axis titles over tick labels).
+    /// </summary>
+    private sealed class PixelTextMeasurer(double width, double height, OxyColor background) : PdfRenderContext(width, height, background)
+    {
+        private const double PixelsPerPoint = 96.0 / 72.0;
+
+        public override OxySize MeasureText(string text, string fontFamily, double fontSize, double fontWeight)
+        {
+            var size = base.MeasureText(text, fontFamily, fontSize, fontWeight);
+            return new OxySize(size.Width * PixelsPerPoint, size.Height * PixelsPerPoint);
+        }
+    }
+
+    /// <summary>
+    /// A plot in the report's style. Text is measured as Helvetica and drawn as Arial (metric twins; Liberation
+    /// Sans on Linux): with OxyPlot's default, Segoe UI, a browser without it drew another font than was measured.
+    /// </summary>
+    private static PlotModel NewPlot(string title) =>
+        new() { Title = title, TitleFontSize = 13, DefaultFont = "Arial, Helvetica, sans-serif" };
+
+    /// <summary>Height (px) of a plot with one row per class (heat map, per-class bars): grows with the class count.</summary>
+    public static int ClassPlotHeight(int classes) => 170 + 36 * classes;
+
+    /// <summary>Width (px) of the confusion heat map: class labels and the colour scale, then one column per class.</summary>
+    public static int ConfusionHeatMapWidth(int classes) => 180 + 44 * classes;
 
     /// <summary>Rows: true class (top to bottom), columns: predicted class; cells: counts, shaded by the row's share.</summary>
     public static PlotModel ConfusionHeatMap(ModelEvaluation m)
@@ -48,7 +104,7 @@ public static class Charts
             for (int p = 0; p < n; p++)
                 share[p, n - 1 - t] = cm[t][p] / total;
         }
-        var plot = new PlotModel { Title = $"{m.ModelName}: confusion (row-normalised)", TitleFontSize = 13 };
+        var plot = NewPlot($"{m.ModelName}: confusion (row-normalised)");
         plot.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalette.Interpolate(200, OxyColors.White, OxyColor.FromRgb(0x08, 0x30, 0x6b)), Minimum = 0, Maximum = 1, Title = "share of true class" });
         plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Key = "x", ItemsSource = names, Angle = -45, Title = "predicted" });
         plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Key = "y", ItemsSource = names.Reverse().ToArray(), Title = "true" });
@@ -69,7 +125,7 @@ public static class Charts
     public static PlotModel PerClassBars(ModelEvaluation m)
     {
         var classes = m.Metrics.PerClass;
-        var plot = new PlotModel { Title = $"{m.ModelName}: per-class precision and recall", TitleFontSize = 13 };
+        var plot = NewPlot($"{m.ModelName}: per-class precision and recall");
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendPlacement = LegendPlacement.Outside, LegendOrientation = LegendOrientation.Horizontal });
         plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, ItemsSource = classes.Select(c => c.Name).Reverse().ToArray(), GapWidth = 0.3 });
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Minimum = 0, Maximum = 1, Title = "fraction", MajorGridlineStyle = LineStyle.Dot });
@@ -88,7 +144,7 @@ public static class Charts
     /// <summary>One metric per epoch, one line per training run (all variants on one plot).</summary>
     public static PlotModel LearningCurves(IReadOnlyList<(string Label, TrainingRun Run)> runs, Func<EpochMetrics, double> metric, string title, string yTitle, bool percent)
     {
-        var plot = new PlotModel { Title = title, TitleFontSize = 13 };
+        var plot = NewPlot(title);
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "epoch", MinimumPadding = 0.02, MaximumPadding = 0.02, MajorGridlineStyle = LineStyle.Dot });
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot, StringFormat = percent ? "0'%'" : null });
@@ -113,7 +169,7 @@ public static class Charts
         var runOrder = records.GroupBy(r => r.RunId).OrderBy(g => g.Min(r => r.Id)).Select((g, i) => (g.Key, i + 1)).ToDictionary();
         string span = records.Count == 0 ? "" :
             $" ({records.Min(r => r.TimestampUtc).UtcDateTime:yyyy-MM-dd} to {records.Max(r => r.TimestampUtc).UtcDateTime:yyyy-MM-dd} UTC)";
-        var plot = new PlotModel { Title = "Top-1 over evaluation runs" + span, TitleFontSize = 13 };
+        var plot = NewPlot("Top-1 over evaluation runs" + span);
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "evaluation run (oldest → newest)", MajorStep = Math.Max(1, Math.Ceiling(runOrder.Count / 10.0)), MinorStep = 1, MinimumPadding = 0.05, MaximumPadding = 0.05, MajorGridlineStyle = LineStyle.Dot });
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "top-1 (%)", MinimumPadding = 0.1, MaximumPadding = 0.1, MajorGridlineStyle = LineStyle.Dot });

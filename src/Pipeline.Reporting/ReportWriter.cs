@@ -223,12 +223,13 @@ public static class ReportWriter
             <style>
             body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1b1f24}
             h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
-            .meta{color:#57606a} table{border-collapse:collapse;margin:.6rem 0;font-variant-numeric:tabular-nums}
+            .meta{color:#57606a;overflow-wrap:anywhere} table{border-collapse:collapse;margin:.6rem 0;font-variant-numeric:tabular-nums}
             th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right;white-space:nowrap} th{background:#f6f8fa}
             td.l,th.l{text-align:left} tr.regression td{background:#ffebe9} td.flag{background:#fff8c5}
             .badge{display:inline-block;border-radius:1em;padding:0 .6em;font-size:.85em;font-weight:600}
             .bad{background:#cf222e;color:#fff} .warn{background:#bf8700;color:#fff} .ok{background:#1a7f37;color:#fff}
-            .plots{display:flex;flex-wrap:wrap;gap:1rem} .plots svg{border:1px solid #eaeef2;background:#fff}
+            .plots{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start} .plots svg{border:1px solid #eaeef2;background:#fff;max-width:100%;height:auto}
+            .wide{overflow-x:auto;max-width:100%} .wide table{font-size:.85em} .wide th{white-space:normal}
             .note{max-width:60rem} code{background:#f6f8fa;padding:0 .25em;border-radius:3px}
             </style></head><body>
             <h1>Evaluation of {{report.Models.Count}} model(s) on {{H(run.SetName)}}</h1>
@@ -245,7 +246,8 @@ public static class ReportWriter
         html.Append(flagged > 0 ? $"<span class=\"badge warn\">{flagged} model(s) disagree with their trainer</span>" : "");
         html.AppendLine("</p>");
 
-        html.AppendLine("<h2>Comparison</h2><table><tr>");
+        // One column per SummaryColumns entry: on a narrow window the table scrolls inside its box, not the whole page.
+        html.AppendLine("<h2>Comparison</h2><div class=\"wide\"><table><tr>");
         for (int i = 0; i < SummaryColumns.Length; i++)
             html.Append($"<th{(i < TextColumns ? " class=\"l\"" : "")}>{H(SummaryColumns[i].Header)}</th>");
         html.AppendLine("</tr>");
@@ -260,7 +262,7 @@ public static class ReportWriter
             }
             html.AppendLine("</tr>");
         }
-        html.AppendLine("</table>");
+        html.AppendLine("</table></div>");
         html.AppendLine($"<p class=\"meta\">Preprocessing: {H(report.Models[0].Evaluation.Preprocessing)}.</p>");
 
         if (report.Models.Any(r => r.Agreement is not null))
@@ -303,8 +305,9 @@ public static class ReportWriter
             html.AppendLine($"<p class=\"meta\"><code>{H(m.ModelPath)}</code> · sha256 <code>{H(Short(m.ModelSha256))}</code> · {H(m.Device)} · " +
                             $"{F(m.ImagesPerSecond, "0.0")} images/s · metadata {(m.MetadataFromFile ? "from the file" : "given explicitly")}</p>");
             html.AppendLine("<div class=\"plots\">");
-            html.AppendLine(Charts.ToSvg(Charts.ConfusionHeatMap(m), 620, 520));
-            html.AppendLine(Charts.ToSvg(Charts.PerClassBars(m), 520, 520));
+            int classes = m.Metrics.PerClass.Count;
+            html.AppendLine(Charts.ToSvg(Charts.ConfusionHeatMap(m), Charts.ConfusionHeatMapWidth(classes), Charts.ClassPlotHeight(classes)));
+            html.AppendLine(Charts.ToSvg(Charts.PerClassBars(m), 520, Charts.ClassPlotHeight(classes)));
             html.AppendLine("</div>");
             html.AppendLine("<table><tr><th class=\"l\">class</th><th class=\"l\">id</th><th>images</th><th>precision %</th><th>recall %</th><th>log-loss</th></tr>");
             foreach (var c in m.Metrics.PerClass)

@@ -1,4 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using OxyPlot;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.Tests.Fixtures;
 using Pipeline.Inference;
@@ -75,6 +79,52 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         Assert.True(html.Split("<svg").Length - 1 == 6, "2 learning-curve plots + a heat map and a bar chart per model");
         Assert.Contains("does not name its training run", html);
     }
+
+    [Fact]
+    public void Html_plots_are_clipped_by_their_own_clip_paths()
+    {
+        // Ids are global to a page: with repeated ids, each plot was clipped by the first plot's rectangles.
+        var svgs = Regex.Matches(ReportWriter.ToHtml(_report), "<svg.*?</svg>", RegexOptions.Singleline).Select(m => XElement.Parse(m.Value)).ToArray();
+        var ids = svgs.SelectMany(IdsIn).ToArray();
+        Assert.True(ids.Length == ids.Distinct().Count(), "every id once in the page, got " + string.Join(", ", ids));
+        foreach (var svg in svgs)
+        {
+            var references = Regex.Matches(svg.ToString(), @"url\(#([^)]+)\)").Select(m => m.Groups[1].Value);
+            Assert.All(references, r => Assert.Contains(r, IdsIn(svg)));
+        }
+    }
+
+    /// <summary>The fixture names classes by wnid; the readable names are the long labels that got cut.</summary>
+    private static readonly string[] ImagenetteNames =
+        ["tench", "English springer", "cassette player", "chain saw", "church", "French horn", "garbage truck", "gas pump", "golf ball", "parachute"];
+
+    [Fact]
+    public void Ten_class_heat_map_and_bars_show_every_class_name_whole_inside_the_view_box()
+    {
+        var m = _f.Run.Models[0];
+        m = m with { Metrics = m.Metrics with { PerClass = m.Metrics.PerClass.Select((c, i) => c with { Name = ImagenetteNames[i] }).ToArray() } };
+        int height = Charts.ClassPlotHeight(10);
+        foreach (var (plot, width) in new[] { (Charts.ConfusionHeatMap(m), Charts.ConfusionHeatMapWidth(10)), (Charts.PerClassBars(m), 520) })
+        {
+            var svg = XElement.Parse(Charts.ToSvg(plot, width, height));
+            Assert.Equal($"0 0 {width} {height}", (string?)svg.Attribute("viewBox"));
+            foreach (string name in ImagenetteNames)
+            {
+                // The class axis' label: unrotated, right-aligned at x, centred on its row at y.
+                var label = svg.Descendants(svg.Name.Namespace + "text").Single(t => t.Value == name && !((string)t.Attribute("transform")!).Contains("rotate"));
+                var xy = Regex.Match((string)label.Attribute("transform")!, @"translate\(([-\d.]+),([-\d.]+)\)");
+                double x = double.Parse(xy.Groups[1].Value, CultureInfo.InvariantCulture), y = double.Parse(xy.Groups[2].Value, CultureInfo.InvariantCulture);
+                double left = x - PixelWidth(name, (double)label.Attribute("font-size")!);
+                Assert.True(left >= 0 && y > 0 && y < height, $"{plot.Title}: '{name}' spans x {left:0.#} to {x:0.#} at y {y:0.#}; expected inside 0 0 {width} {height}");
+            }
+        }
+    }
+
+    private static IEnumerable<string> IdsIn(XElement svg) => svg.Descendants().Select(e => (string?)e.Attribute("id")).OfType<string>();
+
+    /// <summary>Helvetica's width (Arial's, as the browser draws it) in CSS pixels: PdfRenderContext answers in points.</summary>
+    private static double PixelWidth(string text, double fontSize) =>
+        new PdfRenderContext(1, 1, OxyColors.White).MeasureText(text, "Helvetica", fontSize, 400).Width * 96 / 72;
 
     [Fact]
     public void Markdown_has_the_comparison_table_and_the_agreement_with_the_trainer()
