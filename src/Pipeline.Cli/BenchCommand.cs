@@ -91,8 +91,7 @@ public static class BenchCommand
                     }, onnx, new OnnxExportOptions { WriteModelCard = false });
                 }
                 Add("evaluation", "ONNX Runtime direct (batch 64, cached pixels)", OnnxValidator.Validate(onnx, images, dataset.Fingerprint, b).ImagesPerSecond);
-                var set = EvaluationSet.Create("bench", ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
-                    images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+                var set = DatasetOptions.EvaluationSetOf(dataset, images, "bench");
                 var evaluation = new ModelEvaluator(new EvaluationOptions { Device = ComputeDevice.Cpu }).Evaluate(new ModelToEvaluate(onnx), set);
                 Add("evaluation", "ML.NET pipeline (decode, resize, ApplyOnnxModel)", evaluation.ImagesPerSecond);
             }

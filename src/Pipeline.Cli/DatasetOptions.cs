@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pipeline.Data;
+using Pipeline.Evaluation;
 
 namespace Pipeline.Cli;
 
@@ -36,4 +37,9 @@ public static class DatasetOptions
         };
         return perClass is { } n ? images.GroupBy(i => i.Label).SelectMany(g => g.Take(n)).ToList() : images;
     }
+
+    /// <summary>The ML.NET evaluation's view of a split: image paths with their wnids, in the class table's order.</summary>
+    public static EvaluationSet EvaluationSetOf(ImagenetteDataset dataset, IReadOnlyList<LabeledImage> images, string name) =>
+        EvaluationSet.Create(name, ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
+            images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
 }

@@ -45,8 +45,7 @@ public static class EvaluateCommand
             var dataDir = parse.GetValue(data) ?? (Directory.Exists(p.Dataset) ? new DirectoryInfo(p.Dataset) : null);
             var dataset = DatasetOptions.Open(dataDir);
             var images = DatasetOptions.SplitOf(dataset, p.Split, p.PerClassLimit > 0 ? p.PerClassLimit : null);
-            var set = EvaluationSet.Create($"imagenette {p.Split}", ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
-                images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+            var set = DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {p.Split}");
 
             var outcome = EvaluationJob.Run(p.ToRequest(set), Console.Out);
             AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {Path.GetFullPath(outcome.Files.Html)}");

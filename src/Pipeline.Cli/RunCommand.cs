@@ -46,8 +46,7 @@ public static class RunCommand
                 return Task.FromResult(ExitCodes.Ok);
             var dataset = DatasetOptions.Open(pipeline.Dataset is null ? null : new DirectoryInfo(pipeline.Dataset));
             var images = DatasetOptions.SplitOf(dataset, step.Split, step.PerClassLimit > 0 ? step.PerClassLimit : null);
-            var set = EvaluationSet.Create($"imagenette {step.Split}", ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
-                images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+            var set = DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {step.Split}");
             var outcome = EvaluationJob.Run(new EvaluationJobRequest
             {
                 Models = exported.Select(m => new ModelToEvaluate(m)).ToArray(),
