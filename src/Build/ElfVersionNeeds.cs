@@ -48,9 +48,10 @@ namespace Pipeline.Build
         public static IReadOnlyList<ElfVersionNeed> ReadNeeds(byte[] elf)
         {
             var needs = new List<ElfVersionNeed>();
-            foreach (var section in Sections(elf).Where(s => s.Type == ShtGnuVerneed))
+            var sections = Sections(elf).ToList();
+            foreach (var section in sections.Where(s => s.Type == ShtGnuVerneed))
             {
-                var strings = Sections(elf).ElementAt((int)section.Link);
+                var strings = sections[(int)section.Link];
                 long entry = section.Offset;
                 for (var i = 0; i < section.Info; i++)
                 {
@@ -73,9 +74,10 @@ namespace Pipeline.Build
         public static ISet<string> ReadDefinitions(byte[] elf)
         {
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var section in Sections(elf).Where(s => s.Type == ShtGnuVerdef))
+            var sections = Sections(elf).ToList();
+            foreach (var section in sections.Where(s => s.Type == ShtGnuVerdef))
             {
-                var strings = Sections(elf).ElementAt((int)section.Link);
+                var strings = sections[(int)section.Link];
                 long entry = section.Offset;
                 for (var i = 0; i < section.Info; i++)
                 {

@@ -85,7 +85,7 @@ public static class BenchCommand
                     model.eval();
                     OnnxExporter.Export(model, new ModelMetadata
                     {
-                        Classes = ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray(),
+                        Classes = RunExport.ImagenetteModelClasses,
                         InputWidth = side, InputHeight = side, CropSize = s, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f],
                         Flavour = "torchvision", ZeroInitLast = false, Head = "fastai",
                     }, onnx, new OnnxExportOptions { WriteModelCard = false });

@@ -18,14 +18,8 @@ public static class DatasetOptions
         DefaultValueFactory = _ => "val",
     };
 
-    public static ImagenetteDataset Open(DirectoryInfo? data, int noisyPercent = 0)
-    {
-        string root = data?.FullName ?? ImagenetteDataset.FindDefaultRoot()
-            ?? throw new DirectoryNotFoundException(
-                $"No Imagenette folder given and none found: pass --data DIR, set {ImagenetteDataset.RootVariable}, " +
-                "or download one with `pipeline data download --dest DIR`.");
-        return ImagenetteDataset.Open(root, noisyPercent);
-    }
+    public static ImagenetteDataset Open(DirectoryInfo? data, int noisyPercent = 0) =>
+        ImagenetteDataset.OpenOrDefault(data?.FullName, noisyPercent);
 
     public static IReadOnlyList<LabeledImage> SplitOf(ImagenetteDataset dataset, string split, int? perClass = null)
     {
@@ -35,7 +29,7 @@ public static class DatasetOptions
             "train" => dataset.Train,
             _ => throw new UsageException($"--split must be train or val (is '{split}')."),
         };
-        return perClass is { } n ? images.GroupBy(i => i.Label).SelectMany(g => g.Take(n)).ToList() : images;
+        return perClass is { } n ? images.FirstPerClass(n) : images;
     }
 
     /// <summary>The ML.NET evaluation's view of a split: image paths with their wnids, in the class table's order.</summary>

@@ -56,7 +56,7 @@ public static class TrainCommand
                     ValPerClass = parse.GetValue(valPerClass),
                 };
             }
-            var summary = TrainingConsole.Run(spec, parse.GetValue(runs)!.FullName, cancellation);
+            TrainingConsole.Run(spec, parse.GetValue(runs)!.FullName, cancellation);
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;

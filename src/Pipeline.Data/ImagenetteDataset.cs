@@ -87,6 +87,13 @@ public sealed class ImagenetteDataset
         return new ImagenetteDataset(root, noisyPercent, Labelled(train), Labelled(val), fingerprint, warnings);
     }
 
+    /// <summary>Opens <paramref name="root"/>, or the default folder (<see cref="FindDefaultRoot()"/>) when it is null.</summary>
+    /// <exception cref="ImagenetteDataException">No folder given and no default found; the message says how to get one.</exception>
+    public static ImagenetteDataset OpenOrDefault(string? root, int noisyPercent = 0) =>
+        Open(root ?? FindDefaultRoot() ?? throw new ImagenetteDataException(
+            $"No Imagenette folder given and none found: pass --data DIR (or \"dataset\" in a run file), set {RootVariable}, " +
+            "or download one with `pipeline data download --dest DIR`.", DefaultRelativeLocation), noisyPercent);
+
     /// <summary>
     /// The dataset folder to use when none is given: <c>$PIPELINE_DATA</c> when set, otherwise the first
     /// <c>shared/data/imagenette-224</c> found beside an ancestor of the working folder or of the

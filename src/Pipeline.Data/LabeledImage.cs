@@ -5,3 +5,10 @@ namespace Pipeline.Data;
 /// <param name="RelativePath">Path under the dataset root with '/' separators, as in the official CSV ("val/n01440764/x.JPEG").</param>
 /// <param name="Label">Index into <see cref="ImagenetteClasses.All"/>.</param>
 public sealed record LabeledImage(string Path, string RelativePath, int Label);
+
+public static class LabeledImages
+{
+    /// <summary>The first <paramref name="perClass"/> images of each class, in the split's order: the slices quick runs and tests use.</summary>
+    public static List<LabeledImage> FirstPerClass(this IReadOnlyList<LabeledImage> images, int perClass) =>
+        images.GroupBy(i => i.Label).SelectMany(g => g.Take(perClass)).ToList();
+}

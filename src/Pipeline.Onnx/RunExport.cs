@@ -13,6 +13,10 @@ public static class RunExport
     public static string ProjectVersion =>
         typeof(RunExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>The Imagenette class table as the model's output classes (metadata order = label index).</summary>
+    public static IReadOnlyList<ModelClass> ImagenetteModelClasses { get; } =
+        ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray();
+
     /// <summary>
     /// Loads the run's final weights and writes <paramref name="outputPath"/> (and its model card).
     /// A run that has not finished (no final weights yet) is refused: its checkpoint is mid-training.
@@ -46,7 +50,7 @@ public static class RunExport
         var (mean, std) = spec.Recipe.MeanStd;
         var metadata = new ModelMetadata
         {
-            Classes = ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray(),
+            Classes = ImagenetteModelClasses,
             InputWidth = spec.ResizeSide,
             InputHeight = spec.ResizeSide,
             CropSize = spec.ImageSize,

@@ -22,13 +22,9 @@ internal sealed class TrainingData : IDisposable
 
     public static TrainingData Open(RunSpec spec, CancellationToken cancellation)
     {
-        string root = spec.Dataset ?? ImagenetteDataset.FindDefaultRoot()
-            ?? throw new RunSpecException(
-                "No dataset given and no default found: set \"dataset\" in the run file, set PIPELINE_DATA, " +
-                "or download Imagenette with `pipeline data download`.");
-        var dataset = ImagenetteDataset.Open(root, spec.NoisyLabelsPercent);
-        var train = FirstPerClass(dataset.Train, spec.TrainPerClass);
-        var val = FirstPerClass(dataset.Val, spec.ValPerClass);
+        var dataset = ImagenetteDataset.OpenOrDefault(spec.Dataset, spec.NoisyLabelsPercent);
+        var train = spec.TrainPerClass is { } trainN ? dataset.Train.FirstPerClass(trainN) : dataset.Train;
+        var val = spec.ValPerClass is { } valN ? dataset.Val.FirstPerClass(valN) : dataset.Val;
         if (train.Count < spec.Recipe.BatchSize)
             throw new RunSpecException($"run '{spec.Name}': {train.Count} training images is fewer than one batch of {spec.Recipe.BatchSize}. Use more images per class or a smaller batch.");
         var trainCache = DecodedImageCache.BuildOrOpen(train, spec.ResizeSide, dataset.Fingerprint, ct: cancellation);
@@ -57,10 +53,6 @@ internal sealed class TrainingData : IDisposable
 
     public BatchLoader ValLoader(RunSpec spec) =>
         new(_val, new CenterCrop(spec.ImageSize), spec.Recipe.BatchSize, shuffle: false, spec.Seed, epoch: 0);
-
-    /// <summary>The first <paramref name="perClass"/> images of each class, in the dataset's order.</summary>
-    private static IReadOnlyList<LabeledImage> FirstPerClass(IReadOnlyList<LabeledImage> images, int? perClass) =>
-        perClass is { } n ? images.GroupBy(i => i.Label).SelectMany(g => g.Take(n)).ToList() : images;
 
     public void Dispose()
     {

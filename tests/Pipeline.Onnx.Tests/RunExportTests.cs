@@ -34,7 +34,7 @@ public sealed class RunExportTests : IDisposable
         Assert.True(File.Exists(Path.ChangeExtension(onnx, ".md")));
 
         var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
-        var val = dataset.Val.GroupBy(i => i.Label).SelectMany(g => g.Take(6)).ToList();
+        var val = dataset.Val.FirstPerClass(6);
         var result = OnnxValidator.Validate(onnx, val, dataset.Fingerprint, batchSize: 16);
         Assert.Equal(60, result.Images);
         // Same pixels, same weights (BatchNorm folded): at most one borderline image may flip.

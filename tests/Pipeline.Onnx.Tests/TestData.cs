@@ -9,8 +9,7 @@ internal static class TestData
 {
     public const int InputSize = 144, CropSize = 128;
 
-    public static readonly ModelClass[] ImagenetteClasses =
-        Pipeline.Data.ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray();
+    public static readonly ModelClass[] ImagenetteClasses = [.. RunExport.ImagenetteModelClasses];
 
     public static readonly float[] ImagenetMean = [0.485f, 0.456f, 0.406f], ImagenetStd = [0.229f, 0.224f, 0.225f];
 

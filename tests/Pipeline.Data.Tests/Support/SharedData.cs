@@ -18,9 +18,7 @@ internal static class SharedData
     /// <summary>The whole copy, indexed once per test run.</summary>
     public static ImagenetteDataset Dataset => s_dataset.Value;
 
-    /// <summary>The first <paramref name="perClass"/> images of each class, in the split's order.</summary>
-    public static List<LabeledImage> FirstPerClass(IReadOnlyList<LabeledImage> split, int perClass) =>
-        split.GroupBy(i => i.Label).SelectMany(g => g.Take(perClass)).ToList();
+    public static List<LabeledImage> FirstPerClass(IReadOnlyList<LabeledImage> split, int perClass) => split.FirstPerClass(perClass);
 
     /// <summary>The first <paramref name="count"/> single-channel JPEGs of val (read from headers only).</summary>
     public static List<LabeledImage> GreyscaleVal(int count) =>
