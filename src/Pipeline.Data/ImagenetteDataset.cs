@@ -100,9 +100,11 @@ public sealed class ImagenetteDataset
     /// application folder; null when there is none.
     /// </summary>
     public static string? FindDefaultRoot() =>
-        FindDefaultRoot(Environment.GetEnvironmentVariable(RootVariable), Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
+        FindDefaultRoot(Environment.GetEnvironmentVariable(RootVariable), ceiling: null, Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
 
-    internal static string? FindDefaultRoot(string? fromEnvironment, params string[] startFolders)
+    /// <param name="ceiling">The walk up stops at this folder (inclusive); null: at the file-system root.
+    /// Tests pass their temp folder so a shared copy elsewhere on the machine cannot answer for them.</param>
+    internal static string? FindDefaultRoot(string? fromEnvironment, string? ceiling, params string[] startFolders)
     {
         if (!string.IsNullOrEmpty(fromEnvironment))
             return Path.GetFullPath(fromEnvironment);
@@ -114,6 +116,8 @@ public sealed class ImagenetteDataset
                 string candidate = Path.Combine(dir.FullName, DefaultRelativeLocation);
                 if (Directory.Exists(candidate))
                     return candidate;
+                if (ceiling is not null && Path.TrimEndingDirectorySeparator(dir.FullName) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(ceiling)))
+                    break;
             }
         }
         return null;

@@ -77,10 +77,10 @@ public class ImagenetteDatasetTests
         string repository = temp.Combine("work", "repo", "tests", "bin");
         Directory.CreateDirectory(repository);
 
-        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, repository));
-        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, temp.Combine("elsewhere"), repository)); // first start finds none
-        Assert.Equal(Path.GetFullPath("/data/elsewhere"), ImagenetteDataset.FindDefaultRoot("/data/elsewhere", repository));
-        Assert.Null(ImagenetteDataset.FindDefaultRoot(null, temp.Combine("elsewhere")));
+        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, temp.Path, repository));
+        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, temp.Path, temp.Combine("elsewhere"), repository)); // first start finds none
+        Assert.Equal(Path.GetFullPath("/data/elsewhere"), ImagenetteDataset.FindDefaultRoot("/data/elsewhere", temp.Path, repository));
+        Assert.Null(ImagenetteDataset.FindDefaultRoot(null, temp.Path, temp.Combine("elsewhere")));
     }
 
     [Fact]
