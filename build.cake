@@ -13,6 +13,7 @@
 //   Evaluate             ML.NET evaluation of models/ (or --plan=FILE), report + history
 //   ScheduledEvaluation  the scheduled plan (pipelines/evaluation.json): --history=PATH --fail-on-regression=true
 //   Bench                training / loader / evaluation speed (writes reports/bench.json)
+//   Pack                 the inference library as a NuGet package: artifacts/packages/Pipeline.Inference.<version>.nupkg
 //
 // Common arguments: --data=DIR (dataset folder), --device=auto|cpu|gpu (evaluation), --configuration=Release.
 
@@ -108,6 +109,13 @@ Task("ScheduledEvaluation")
 Task("Bench")
     .IsDependentOn("Build")
     .Does(() => Pipeline("bench --output reports/bench.json"));
+
+Task("Pack")
+    .Does(() => DotNetPack("./src/Pipeline.Inference/Pipeline.Inference.csproj", new DotNetPackSettings
+    {
+        Configuration = configuration,
+        OutputDirectory = "./artifacts/packages",
+    }));
 
 Task("Default")
     .IsDependentOn("Smoke");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Pipeline.Data;
 using Pipeline.Evaluation;
+using Pipeline.Inference;
 using Pipeline.Onnx;
 using Pipeline.Reporting;
 using Spectre.Console;

@@ -1,3 +1,5 @@
+using Pipeline.Inference;
+
 namespace Pipeline.Evaluation;
 
 public sealed record EvaluationOptions

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using Microsoft.ML;
+using Pipeline.Inference;
 using SkiaSharp;
 
 namespace Pipeline.Evaluation;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 
-namespace Pipeline.Evaluation;
+namespace Pipeline.Inference;
 
 /// <summary>Which device the caller asks for (<c>--device auto|cpu|gpu</c>).</summary>
 public enum ComputeDevice
@@ -27,7 +27,7 @@ public sealed record ExecutionDevice(int? GpuDeviceId, string Description)
     /// <summary>
     /// Picks the device for <paramref name="requested"/>. For Auto and Gpu this loads ONNX Runtime's
     /// CUDA provider once per process (ONNX Runtime logs one error line when it cannot); the session
-    /// each model opens is the second half of the check (see <see cref="OnnxModelInspector"/>).
+    /// each model opens is the second half of the check (see <see cref="OnnxModelFile.Open"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">Gpu was asked for and the CUDA provider does not load.</exception>
     public static ExecutionDevice Select(ComputeDevice requested, int gpuDeviceId = 0)
@@ -40,8 +40,8 @@ public sealed record ExecutionDevice(int? GpuDeviceId, string Description)
         if (requested == ComputeDevice.Gpu)
         {
             throw new InvalidOperationException(
-                $"--device gpu: ONNX Runtime's CUDA provider cannot run on device {gpuDeviceId}: {failure}. " +
-                "Install the CUDA and cuDNN versions Microsoft.ML.OnnxRuntime.Gpu needs, or run with --device cpu/auto.");
+                $"The GPU was required (--device gpu, ComputeDevice.Gpu) but ONNX Runtime's CUDA provider cannot run on device {gpuDeviceId}: {failure}. " +
+                "Install the CUDA and cuDNN versions Microsoft.ML.OnnxRuntime.Gpu needs, or allow the CPU (--device cpu or auto; ComputeDevice.Cpu or Auto).");
         }
         return Cpu(failure);
     }

@@ -1,4 +1,4 @@
-namespace Pipeline.Evaluation.Tests;
+namespace Pipeline.Inference.Tests;
 
 public class DeviceTests
 {

@@ -1,0 +1,159 @@
+using Pipeline.Evaluation.Tests.Fixtures;
+
+namespace Pipeline.Inference.Tests;
+
+public sealed class ImageClassifierTests : IDisposable
+{
+    private readonly TestModels _models = new();
+    private static readonly ClassifierOptions Cpu = new() { Device = ComputeDevice.Cpu };
+
+    public void Dispose() => _models.Dispose();
+
+    private static IReadOnlyList<string> ValImages(int perClass) => Imagenette.ValSlice(perClass).Examples.Select(e => e.ImagePath).ToArray();
+
+    [Fact]
+    public void Colour_images_get_their_class_with_names_from_the_metadata()
+    {
+        var classes = Imagenette.Wnids.Select((w, i) => new ModelClass(w, $"class {i}")).ToArray();
+        using var classifier = ImageClassifier.Load(ColourImages.Model(_models.Folder, "nearest-colour", classes), Cpu);
+
+        for (int k = 0; k < 10; k++)
+        {
+            var top = classifier.Classify(ColourImages.Write(_models.Folder, $"c{k}", k), topK: 3);
+            Assert.Equal(3, top.Count);
+            Assert.Equal(k, top[0].Index);
+            Assert.Equal(classes[k].Id, top[0].ClassId);
+            Assert.Equal($"class {k}", top[0].ClassName);
+            Assert.True(top[0].Probability >= top[1].Probability && top[1].Probability >= top[2].Probability, "top-k must be sorted, most probable first");
+        }
+        Assert.Equal("CPU", classifier.Device.Description);
+    }
+
+    [Fact]
+    public void Probabilities_of_all_classes_sum_to_one()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
+        var all = classifier.Classify(ValImages(1)[0], topK: 100);
+        Assert.Equal(10, all.Count);
+        Assert.Equal(1.0, all.Sum(p => (double)p.Probability), 4);
+        Assert.Equal(Enumerable.Range(0, 10), all.Select(p => p.Index).Order());
+    }
+
+    [Fact]
+    public void A_file_its_bytes_and_a_stream_of_it_get_the_same_answer()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
+        string image = ValImages(1)[3];
+        var fromFile = classifier.Classify(image);
+        var fromBytes = classifier.Classify(File.ReadAllBytes(image));
+        using var stream = File.OpenRead(image);
+        var fromStream = classifier.Classify(stream);
+        Assert.Equal(fromFile, fromBytes);
+        Assert.Equal(fromFile, fromStream);
+    }
+
+    [Fact]
+    public void A_batch_larger_than_the_batch_size_comes_back_in_input_order_as_single_calls_would()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu with { MaxBatchSize = 4 });
+        var images = ValImages(1); // 10 images: batches of 4, 4 and 2
+        var batch = classifier.ClassifyBatch(images, topK: 2);
+        var bytes = classifier.ClassifyBatch(images.Select(File.ReadAllBytes).ToArray(), topK: 2);
+        Assert.Equal(images.Count, batch.Count);
+        for (int i = 0; i < images.Count; i++)
+        {
+            var single = classifier.Classify(images[i], topK: 2);
+            AssertClose(single, batch[i], images[i]);
+            AssertClose(single, bytes[i], images[i]);
+        }
+    }
+
+    [Fact]
+    public void Many_threads_at_once_get_what_one_thread_gets()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
+        var images = ValImages(2);
+        var expected = images.Select(i => classifier.Classify(i)).ToArray();
+        var actual = new IReadOnlyList<Prediction>[images.Count * 4];
+        Parallel.For(0, actual.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => actual[i] = classifier.Classify(images[i % images.Count]));
+        for (int i = 0; i < actual.Length; i++)
+            AssertClose(expected[i % images.Count], actual[i], images[i % images.Count]);
+    }
+
+    [Fact]
+    public void The_metadata_comes_with_the_model()
+    {
+        string path = _models.Random("tiny");
+        using var classifier = ImageClassifier.Load(path, Cpu);
+        Assert.Equal(Path.GetFullPath(path), classifier.ModelPath);
+        Assert.Equal(Imagenette.Wnids, classifier.Metadata.Classes.Select(c => c.Id));
+        Assert.Equal(72, classifier.Metadata.InputWidth);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_an_image_is_refused_naming_it()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
+        string notImage = _models.Path_("notes.jpg");
+        File.WriteAllText(notImage, "not a JPEG");
+        var ex = Assert.Throws<InvalidDataException>(() => classifier.Classify(notImage));
+        Assert.StartsWith(notImage + ": not an image", ex.Message);
+        // In a batch: the first bad image in input order, as itself.
+        var fromBatch = Assert.Throws<InvalidDataException>(() => classifier.ClassifyBatch([ValImages(1)[0], notImage, _models.Path_("missing.jpg")]));
+        Assert.StartsWith(notImage + ": not an image", fromBatch.Message);
+        var bytes = Assert.Throws<InvalidDataException>(() => classifier.ClassifyBatch([File.ReadAllBytes(ValImages(1)[0]), [1, 2, 3], []]));
+        Assert.StartsWith("image 1 of the batch: not an image", bytes.Message);
+    }
+
+    [Fact]
+    public void A_missing_image_is_refused_naming_it()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
+        string missing = _models.Path_("missing.jpg");
+        var ex = Assert.Throws<FileNotFoundException>(() => classifier.Classify(missing));
+        Assert.Contains(missing, ex.Message);
+    }
+
+    [Fact]
+    public void Models_that_cannot_be_used_are_refused_naming_the_file_and_the_fix()
+    {
+        string missing = _models.Path_("missing.onnx");
+        Assert.Contains("does not exist", Assert.Throws<InvalidModelException>(() => ImageClassifier.Load(missing, Cpu)).Message);
+
+        string truncated = _models.Path_("truncated.onnx");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(_models.Random("whole")).AsSpan(0, 40).ToArray());
+        var ex = Assert.Throws<InvalidModelException>(() => ImageClassifier.Load(truncated, Cpu));
+        Assert.StartsWith(truncated + ": not a readable ONNX model", ex.Message);
+        Assert.Contains("export it again", ex.Message);
+
+        string bare = _models.Random("bare", writeMetadata: false);
+        var noMetadata = Assert.Throws<InvalidModelException>(() => ImageClassifier.Load(bare, Cpu));
+        Assert.Equal(Path.GetFullPath(bare), noMetadata.FilePath);
+        Assert.Contains("pipeline.classes", noMetadata.Message);
+    }
+
+    [Fact]
+    public void Top_k_below_one_is_refused()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
+        Assert.Throws<ArgumentOutOfRangeException>(() => classifier.Classify(ValImages(1)[0], topK: 0));
+    }
+
+    [Fact]
+    public void Requiring_the_gpu_where_cuda_cannot_run_is_an_error_not_a_silent_cpu_run()
+    {
+        if (ExecutionDevice.Select(ComputeDevice.Auto).IsGpu)
+            return; // a machine with CUDA: nothing to refuse
+        var ex = Assert.Throws<InvalidOperationException>(() => ImageClassifier.Load(_models.Random("tiny"), new ClassifierOptions { Device = ComputeDevice.Gpu }));
+        Assert.Contains("CUDA", ex.Message);
+        using var auto = ImageClassifier.Load(_models.Random("tiny2"));
+        Assert.StartsWith("CPU (CUDA provider unavailable: ", auto.Device.Description);
+    }
+
+    private static void AssertClose(IReadOnlyList<Prediction> expected, IReadOnlyList<Prediction> actual, string image)
+    {
+        Assert.Equal(expected.Select(p => p.Index), actual.Select(p => p.Index));
+        for (int k = 0; k < expected.Count; k++)
+            Assert.True(Math.Abs(expected[k].Probability - actual[k].Probability) < 1e-6f, $"{image}: {expected[k]} vs {actual[k]}");
+    }
+}
