@@ -34,7 +34,7 @@ public sealed record ExperimentPipeline
     public int? TrainPerClass { get; init; }
     public int? ValPerClass { get; init; }
     public int? MaxStepsPerEpoch { get; init; }
-    public Precision Precision { get; init; } = Precision.Fp32;
+    public Precision Precision { get; init; } = Precision.Auto;
     public bool ChannelsLast { get; init; } = true;
     public bool Export { get; init; } = true;
     public EvaluationStep? Evaluate { get; init; } = new();

@@ -24,11 +24,16 @@ public static class TrainCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "Imagenette folder (default: the embedded ../shared/data/imagenette-224 or $PIPELINE_DATA)." };
         var trainPerClass = new Option<int?>("--train-per-class") { Description = "Use only the first N training images of each class." };
         var valPerClass = new Option<int?>("--val-per-class") { Description = "Use only the first N val images of each class." };
+        var precision = new Option<Precision>("--precision")
+        {
+            Description = "auto (bf16 where the CPU has native bf16, else fp32), fp32 or bf16 (bf16 compute, fp32 master weights).",
+            DefaultValueFactory = _ => Precision.Auto,
+        };
         var runs = RunsOption();
 
         var command = new Command("train", "Train one ResNet18 run; resumes from its last checkpoint if interrupted.")
         {
-            runFile, name, flavour, zeroInit, head, recipe, epochs, size, seed, data, trainPerClass, valPerClass, runs,
+            runFile, name, flavour, zeroInit, head, recipe, epochs, size, seed, precision, data, trainPerClass, valPerClass, runs,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -54,6 +59,7 @@ public static class TrainCommand
                     Dataset = parse.GetValue(data)?.FullName,
                     TrainPerClass = parse.GetValue(trainPerClass),
                     ValPerClass = parse.GetValue(valPerClass),
+                    Precision = parse.GetValue(precision),
                 };
             }
             TrainingConsole.Run(spec, parse.GetValue(runs)!.FullName, cancellation);

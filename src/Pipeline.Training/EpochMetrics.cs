@@ -2,7 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Training;
 
-/// <summary>One line of a run's metrics.jsonl. Accuracies are fractions (0..1).</summary>
+/// <summary>
+/// One line of a run's metrics.jsonl. Accuracies are fractions (0..1). Memory: the peak resident set so far,
+/// and the anonymous resident memory at the end of the epoch (libtorch's and .NET's heaps, without the
+/// memory-mapped image cache): the figure that shows whether native tensors leak from epoch to epoch.
+/// </summary>
 public sealed record EpochMetrics(
     [property: JsonPropertyName("epoch")] int Epoch,
     [property: JsonPropertyName("train_loss")] double TrainLoss,
@@ -12,4 +16,5 @@ public sealed record EpochMetrics(
     [property: JsonPropertyName("lr")] double LearningRate,
     [property: JsonPropertyName("wall_s")] double WallSeconds,
     [property: JsonPropertyName("images_per_s")] double TrainImagesPerSecond,
-    [property: JsonPropertyName("rss_mib")] double PeakRssMiB);
+    [property: JsonPropertyName("peak_rss_mib")] double PeakRssMiB,
+    [property: JsonPropertyName("anon_rss_mib")] double AnonRssMiB);

@@ -5,6 +5,8 @@ public static class ProcessMemory
 {
     public static double ResidentMiB() => ReadKiB("VmRSS:") / 1024.0;
     public static double PeakResidentMiB() => ReadKiB("VmHWM:") / 1024.0;
+    /// <summary>Resident anonymous memory: heaps (native and managed), not file-backed pages such as a memory-mapped cache.</summary>
+    public static double AnonymousResidentMiB() => ReadKiB("RssAnon:") / 1024.0;
 
     private static long ReadKiB(string field)
     {

@@ -7,6 +7,12 @@ namespace Pipeline.Training;
 [JsonConverter(typeof(JsonStringEnumConverter<Precision>))]
 public enum Precision
 {
+    /// <summary>
+    /// The fastest precision that keeps accuracy on this machine: bf16 where the CPU has native bf16
+    /// (<see cref="CpuFeatures.HasNativeBf16"/>), else fp32. The trainer decides before it starts and the run's
+    /// config.json records the decision.
+    /// </summary>
+    Auto,
     Fp32,
     /// <summary>bf16 forward and backward; fp32 master weights, optimizer state, BatchNorm and loss (see <see cref="MixedPrecision"/>).</summary>
     Bf16,
@@ -36,7 +42,7 @@ public sealed record RunSpec
     public int? TrainPerClass { get; init; }
     public int? ValPerClass { get; init; }
     public int NoisyLabelsPercent { get; init; }
-    public Precision Precision { get; init; } = Precision.Fp32;
+    public Precision Precision { get; init; } = Precision.Auto;
     /// <summary>Keep activations and conv weights channels-last (NHWC in memory): faster on CPU, same math.</summary>
     public bool ChannelsLast { get; init; } = true;
     /// <summary>Stop after this many optimizer steps per epoch (smoke runs); null: the whole epoch.</summary>
@@ -65,6 +71,11 @@ public sealed record RunSpec
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
+
+    /// <summary>This spec with <see cref="Precision.Auto"/> decided for this machine: what the trainer runs and records.</summary>
+    public RunSpec ForThisMachine() => Precision == Precision.Auto
+        ? this with { Precision = CpuFeatures.HasNativeBf16 ? Precision.Bf16 : Precision.Fp32 }
+        : this;
 
     public string ToJson() => JsonSerializer.Serialize(this with { RecipeOverride = Recipe }, Json);
 

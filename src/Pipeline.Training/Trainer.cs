@@ -20,6 +20,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
     public RunSummary Run(RunSpec spec, CancellationToken cancellation = default)
     {
         spec.ThrowIfInvalid($"run '{spec.Name}'");
+        spec = spec.ForThisMachine();
         TorchRuntime.EnsureLoaded();
         var folder = FolderFor(spec);
         string specJson = spec.ToJson();
@@ -71,7 +72,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             var (trainLoss, imagesPerSecond, lastLr) = TrainEpoch(spec, model, mixed, optimizer, data, schedule, epoch, stepsPerEpoch, Prepare, cancellation);
             var (valLoss, top1, top5) = Validate(spec, model, data, epoch, Prepare, cancellation);
             var metrics = new EpochMetrics(epoch + 1, trainLoss, valLoss, top1, top5, lastLr,
-                clock.Elapsed.TotalSeconds, imagesPerSecond, ProcessMemory.PeakResidentMiB());
+                clock.Elapsed.TotalSeconds, imagesPerSecond, ProcessMemory.PeakResidentMiB(), ProcessMemory.AnonymousResidentMiB());
             history.Add(metrics);
 
             // Checkpoint first, then the metrics file it implies: a crash in between leaves a
@@ -170,16 +171,16 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             $"# Run {spec.Name}",
             "",
             $"ResNet18, {spec.Flavour} flavour, zero-init last BN γ: {spec.EffectiveZeroInitLast}, {spec.Head} head; " +
-            $"recipe {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, channels-last {spec.ChannelsLast}.",
+            $"recipe {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {spec.Precision.ToString().ToLowerInvariant()}, channels-last {spec.ChannelsLast}.",
             "",
             $"Final val top-1 **{summary.FinalValTop1:P2}** (top-5 {summary.FinalValTop5:P2}), " +
             $"{summary.WallSeconds / 60:F1} min, {summary.MeanTrainImagesPerSecond:F1} train images/s.",
             "",
-            "| epoch | train loss | val loss | val top-1 | val top-5 | lr (end) | wall s | img/s | peak RSS MiB |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| epoch | train loss | val loss | val top-1 | val top-5 | lr (end) | wall s | img/s | peak RSS MiB | heap RSS MiB |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         };
         lines.AddRange(history.Select(h =>
-            $"| {h.Epoch} | {h.TrainLoss:F4} | {h.ValLoss:F4} | {h.ValTop1:P2} | {h.ValTop5:P2} | {h.LearningRate:G3} | {h.WallSeconds:F0} | {h.TrainImagesPerSecond:F1} | {h.PeakRssMiB:F0} |"));
+            $"| {h.Epoch} | {h.TrainLoss:F4} | {h.ValLoss:F4} | {h.ValTop1:P2} | {h.ValTop5:P2} | {h.LearningRate:G3} | {h.WallSeconds:F0} | {h.TrainImagesPerSecond:F1} | {h.PeakRssMiB:F0} | {h.AnonRssMiB:F0} |"));
         return string.Join("\n", lines) + "\n";
     }
 

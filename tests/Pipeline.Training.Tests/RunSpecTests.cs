@@ -48,4 +48,30 @@ public class RunSpecTests
         File.Delete(path);
         Assert.Contains("no such run file", Assert.Throws<RunSpecException>(() => RunSpec.Load(path)).Message);
     }
+
+    [Fact]
+    public void Auto_precision_is_decided_for_this_machine_and_explicit_choices_are_kept()
+    {
+        var auto = new RunSpec { Name = "a" };
+        Assert.Equal(Precision.Auto, auto.Precision);
+        Assert.Equal(CpuFeatures.HasNativeBf16 ? Precision.Bf16 : Precision.Fp32, auto.ForThisMachine().Precision);
+        Assert.Contains("\"precision\": \"" + (CpuFeatures.HasNativeBf16 ? "bf16" : "fp32") + "\"", auto.ForThisMachine().ToJson());
+        Assert.Equal(Precision.Fp32, (auto with { Precision = Precision.Fp32 }).ForThisMachine().Precision);
+        Assert.Equal(Precision.Bf16, (auto with { Precision = Precision.Bf16 }).ForThisMachine().Precision);
+    }
+
+    [Theory]
+    [InlineData("flags\t\t: fpu avx2 avx512f avx512_bf16 fma", true)]
+    [InlineData("flags\t\t: fpu avx2 amx_bf16 amx_tile", true)]
+    [InlineData("flags\t\t: fpu avx2 avx512f avx512bw fma", false)]
+    public void Native_bf16_is_read_from_the_cpu_flags(string flagsLine, bool native)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cpuinfo-{Guid.NewGuid():N}");
+        File.WriteAllText(path, $"processor\t: 0\nmodel name\t: Test CPU\n{flagsLine}\n\nprocessor\t: 1\n{flagsLine}\n");
+        var flags = CpuFeatures.ReadFlags(path);
+        File.Delete(path);
+        Assert.Contains("fpu", flags);
+        Assert.Equal(native, CpuFeatures.HasNativeBf16In(flags));
+        Assert.Empty(CpuFeatures.ReadFlags(path));
+    }
 }
