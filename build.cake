@@ -11,6 +11,7 @@
 //   Export               a finished run to ONNX: --run-name=NAME
 //   Validate             an ONNX model with ONNX Runtime: --model=models/x.onnx
 //   Evaluate             ML.NET evaluation of models/ (or --plan=FILE), report + history
+//   Report               render a report again from its report.json, no scoring: --report=DIR [--output=DIR]
 //   ScheduledEvaluation  the scheduled plan (pipelines/evaluation.json): --history=PATH --fail-on-regression=true
 //   Bench                training / loader / evaluation speed (writes reports/bench.json)
 //   Pack                 the inference library as a NuGet package: artifacts/packages/Pipeline.Inference.<version>.nupkg
@@ -94,6 +95,14 @@ Task("Evaluate")
     {
         var plan = Argument("plan", "");
         Pipeline($"evaluate {(plan == "" ? "--models models" : $"--plan \"{plan}\"")} --device {device}");
+    });
+
+Task("Report")
+    .IsDependentOn("Build")
+    .Does(() =>
+    {
+        var output = Argument("output", "");
+        Pipeline($"report \"{Argument("report", "reports/reference")}\"" + (output == "" ? "" : $" --output \"{output}\""), withData: false);
     });
 
 Task("ScheduledEvaluation")

@@ -9,6 +9,7 @@ var root = new RootCommand(
     ExportCommand.Create(),
     ValidateCommand.Create(),
     EvaluateCommand.Create(),
+    ReportCommand.Create(),
     RunCommand.Create(),
     DataCommand.Create(),
     BenchCommand.Create(),

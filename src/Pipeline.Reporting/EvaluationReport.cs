@@ -65,4 +65,57 @@ public sealed record EvaluationReport
             History = (history ?? []).Where(r => r.ExamplesFingerprint == run.ExamplesFingerprint).ToArray(),
         };
     }
+
+    /// <summary>
+    /// The learning curves read again from the training runs the models' metadata name (under <paramref name="runsRoot"/>),
+    /// for a report re-rendered after its runs gained epochs. The agreement check stays as evaluated: it compares the
+    /// scored model with what its trainer had measured then.
+    /// </summary>
+    public EvaluationReport WithTrainingRunsFrom(string runsRoot) => this with
+    {
+        Models = Models.Select(m =>
+        {
+            var (trainingRun, note) = TrainingRun.Locate(m.Evaluation.Metadata, runsRoot);
+            return m with { TrainingRun = trainingRun, TrainingRunNote = note };
+        }).ToArray(),
+    };
+
+    /// <summary>
+    /// One comparison report holding every model of <paramref name="reports"/>, in order. Only reports of the same
+    /// examples combine: top-1 on different images is not comparable. The run becomes their runs together (ids joined,
+    /// the earliest start, every project version; the first report's regression threshold); history records are pooled, each once.
+    /// </summary>
+    /// <param name="reports">Each report with the file it came from, which errors name.</param>
+    /// <exception cref="EvaluationException">Two reports were evaluated on different examples.</exception>
+    public static EvaluationReport Combine(IReadOnlyList<(string Source, EvaluationReport Report)> reports)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(reports.Count);
+        var (firstSource, first) = reports[0];
+        foreach (var (source, report) in reports.Skip(1))
+        {
+            if (report.Run.ExamplesFingerprint != first.Run.ExamplesFingerprint)
+                throw new EvaluationException(source,
+                    $"evaluated on other examples than {firstSource} (examples fingerprint {ReportWriter.Short(report.Run.ExamplesFingerprint)} vs " +
+                    $"{ReportWriter.Short(first.Run.ExamplesFingerprint)}): metrics on different sets are not comparable. Combine only reports of the same evaluation set.");
+        }
+        if (reports.Count == 1)
+            return first;
+
+        var runs = reports.Select(r => r.Report.Run).ToArray();
+        var historyPaths = reports.Select(r => r.Report.HistoryPath).OfType<string>().Distinct().ToArray();
+        return new EvaluationReport
+        {
+            Run = first.Run with
+            {
+                RunId = string.Join(" + ", runs.Select(r => r.RunId).Distinct()),
+                StartedUtc = runs.Min(r => r.StartedUtc),
+                ProjectVersion = string.Join(", ", runs.Select(r => r.ProjectVersion).Distinct()),
+                Models = runs.SelectMany(r => r.Models).ToArray(),
+            },
+            Models = reports.SelectMany(r => r.Report.Models).ToArray(),
+            HistoryPath = historyPaths.Length == 0 ? null : string.Join("; ", historyPaths),
+            RegressionThresholdPp = first.RegressionThresholdPp,
+            History = reports.SelectMany(r => r.Report.History).Distinct().ToArray(),
+        };
+    }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Pipeline.Evaluation;
 
 namespace Pipeline.Reporting;
@@ -17,11 +16,13 @@ public sealed record ReportFiles(string Json, string Markdown, string Html);
 /// </summary>
 public static class ReportWriter
 {
+    public const string JsonFileName = "report.json";
+
     public static ReportFiles Write(EvaluationReport report, string directory)
     {
         Directory.CreateDirectory(directory);
         var files = new ReportFiles(
-            Path.Combine(directory, "report.json"),
+            Path.Combine(directory, JsonFileName),
             Path.Combine(directory, "report.md"),
             Path.Combine(directory, "report.html"));
         WriteAtomically(files.Json, ToJson(report));
@@ -38,77 +39,14 @@ public static class ReportWriter
         File.Move(temp, path, overwrite: true);
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    /// <summary>
+    /// Version 2 holds everything the Markdown and HTML show (history records, training-run epochs and config,
+    /// the full comparison), so <see cref="ReportReader"/> can render a report again without scoring.
+    /// </summary>
+    public const string JsonSchema = "pipeline.evaluation-report/2";
 
-    public const string JsonSchema = "pipeline.evaluation-report/1";
-
-    public static string ToJson(EvaluationReport report)
-    {
-        var run = report.Run;
-        var document = new
-        {
-            schema = JsonSchema,
-            run = new
-            {
-                run.RunId,
-                run.StartedUtc,
-                set = new { name = run.SetName, examples = run.Examples, run.ExamplesFingerprint, run.DatasetFingerprint },
-                run.ProjectVersion,
-                devices = run.Models.Select(m => m.Device).Distinct().ToArray(),
-                history = report.HistoryPath,
-                report.RegressionThresholdPp,
-            },
-            models = report.Models.Select(r =>
-            {
-                var m = r.Evaluation;
-                var md = m.Metadata;
-                return new
-                {
-                    name = m.ModelName,
-                    path = m.ModelPath,
-                    sha256 = m.ModelSha256,
-                    m.Device,
-                    m.Preprocessing,
-                    metadata = new
-                    {
-                        fromFile = m.MetadataFromFile,
-                        md.Flavour, md.ZeroInitLast, md.Head, md.Recipe, md.Epochs, md.Seed,
-                        md.InputWidth, md.InputHeight, md.CropSize, md.ResizePolicy, md.PixelRange, md.Mean, md.Std,
-                        md.ValTop1, md.DatasetFingerprint, md.CheckpointSha256, md.ProjectVersion, md.RunName,
-                        classes = md.Classes,
-                    },
-                    metrics = m.Metrics,
-                    speed = new { m.ImagesPerSecond, m.ScoringSeconds, m.WallSeconds },
-                    agreement = r.Agreement,
-                    history = r.Comparison is null ? null : new
-                    {
-                        id = r.Comparison.Current.Id,
-                        previousId = r.Comparison.Previous?.Id,
-                        previousTimestampUtc = r.Comparison.Previous?.TimestampUtc,
-                        previousTop1 = r.Comparison.Previous?.Top1,
-                        previousSha256 = r.Comparison.Previous?.ModelSha256,
-                        r.Comparison.Top1DeltaPp,
-                        r.Comparison.IsRegression,
-                        r.Comparison.ModelChanged,
-                    },
-                    trainingRun = r.TrainingRun is null ? null : new
-                    {
-                        r.TrainingRun.Folder,
-                        r.TrainingRun.Epochs,
-                        preprocessing = r.TrainingRun.PreprocessingSettings,
-                    },
-                    trainingRunNote = r.TrainingRunNote,
-                };
-            }),
-        };
-        return JsonSerializer.Serialize(document, JsonOptions);
-    }
+    public static string ToJson(EvaluationReport report) =>
+        JsonSerializer.Serialize(ReportDocument.From(report), ReportDocument.JsonOptions);
 
     private static string F(double v, string format) =>
         double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
@@ -208,7 +146,7 @@ public static class ReportWriter
         return md.ToString();
     }
 
-    private static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint.Length == 0 ? "unknown" : fingerprint;
+    internal static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint.Length == 0 ? "unknown" : fingerprint;
 
     private static string H(string text) => WebUtility.HtmlEncode(text);
 

@@ -20,13 +20,7 @@ public sealed class EvaluationJobTests : IDisposable
     }
 
     /// <summary>Ten colour classes, three images each: the nearest-colour model gets all of them right.</summary>
-    private EvaluationSet ColourSet()
-    {
-        string images = Directory.CreateDirectory(Path.Combine(_models.Folder, "images")).FullName;
-        var examples = Enumerable.Range(0, 10).SelectMany(k => Enumerable.Range(0, 3)
-            .Select(i => new LabeledExample(ColourImages.Write(images, $"c{k}-{i}", k), Imagenette.Wnids[k]))).ToArray();
-        return EvaluationSet.Create("colours", Imagenette.Wnids, examples, "colour-dataset");
-    }
+    private EvaluationSet ColourSet() => ColourImages.Set(Path.Combine(_models.Folder, "images"), perClass: 3);
 
     private EvaluationJobRequest Request(string modelsFolder, EvaluationSet set, bool failOnRegression = true) => new()
     {

@@ -59,7 +59,8 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         Assert.True(models[0].GetProperty("speed").GetProperty("imagesPerSecond").GetDouble() > 0);
         Assert.Equal(3, models[0].GetProperty("trainingRun").GetProperty("epochs").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, models[1].GetProperty("trainingRun").ValueKind);
-        Assert.Equal("CPU", root.GetProperty("run").GetProperty("devices")[0].GetString());
+        Assert.Equal("CPU", models[1].GetProperty("device").GetString());
+        Assert.Equal(_f.Run.ExamplesFingerprint, root.GetProperty("run").GetProperty("set").GetProperty("examplesFingerprint").GetString());
     }
 
     [Fact]

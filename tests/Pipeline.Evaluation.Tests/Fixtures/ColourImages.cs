@@ -26,6 +26,15 @@ public static class ColourImages
         return path;
     }
 
+    /// <summary>Ten classes (Imagenette's wnids), <paramref name="perClass"/> images each, written to <paramref name="folder"/>.</summary>
+    public static EvaluationSet Set(string folder, int perClass)
+    {
+        Directory.CreateDirectory(folder);
+        var examples = Enumerable.Range(0, 10).SelectMany(k => Enumerable.Range(0, perClass)
+            .Select(i => new LabeledExample(Write(folder, $"c{k}-{i}", k), Imagenette.Wnids[k]))).ToArray();
+        return EvaluationSet.Create("colours", Imagenette.Wnids, examples, "colour-dataset");
+    }
+
     public static string Model(string folder, string name, IReadOnlyList<ModelClass> classes)
     {
         var (w, b) = TinyOnnx.NearestColour(Colours.Take(classes.Count).ToArray());
