@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.Tests.Fixtures;
+using Pipeline.Inference;
 using Pipeline.Reporting.Tests.Fixtures;
 
 namespace Pipeline.Reporting.Tests;
