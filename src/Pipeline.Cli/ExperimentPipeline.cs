@@ -37,6 +37,10 @@ public sealed record ExperimentPipeline
     public Precision Precision { get; init; } = Precision.Auto;
     public bool ChannelsLast { get; init; } = true;
     public bool Export { get; init; } = true;
+    /// <summary>Also export an int8 copy of each model (<c>export --int8</c>) and evaluate it beside the float one.</summary>
+    public bool Int8 { get; init; }
+    /// <summary>Training images per class the int8 copies are calibrated on.</summary>
+    public int Int8CalibrationPerClass { get; init; } = 32;
     public EvaluationStep? Evaluate { get; init; } = new();
 
     private static readonly JsonSerializerOptions Json = new(RunSpec.Json)
@@ -56,6 +60,8 @@ public sealed record ExperimentPipeline
                 ?? throw new JsonException("the file is empty");
             if (pipeline.Variants.Count == 0 || pipeline.Seeds.Count == 0)
                 throw new JsonException("'variants' and 'seeds' must each list at least one entry");
+            if (pipeline.Int8CalibrationPerClass < 1)
+                throw new JsonException($"'int8CalibrationPerClass' must be at least 1 (is {pipeline.Int8CalibrationPerClass})");
             foreach (var spec in pipeline.Runs())
                 spec.ThrowIfInvalid($"{path} (run {spec.Name})");
             return pipeline;

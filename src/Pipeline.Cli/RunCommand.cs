@@ -41,6 +41,13 @@ public static class RunCommand
                 RunExport.Export(Path.Combine(runsRoot, spec.Name), onnx);
                 exported.Add(onnx);
                 AnsiConsole.MarkupLineInterpolated($"  exported {onnx}");
+                if (pipeline.Int8)
+                {
+                    string int8 = Path.Combine(modelDir, spec.Name + ".int8.onnx");
+                    RunExport.Export(Path.Combine(runsRoot, spec.Name), int8, int8CalibrationPerClass: pipeline.Int8CalibrationPerClass);
+                    exported.Add(int8);
+                    AnsiConsole.MarkupLineInterpolated($"  exported {int8} (int8)");
+                }
             }
 
             if (pipeline.Evaluate is not { } step || exported.Count == 0)

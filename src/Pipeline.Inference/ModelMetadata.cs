@@ -47,6 +47,8 @@ public sealed record ModelMetadata
     public string ProjectVersion { get; init; } = "";
     /// <summary>Run folder the model came from, when known (reports read its learning curves).</summary>
     public string RunName { get; init; } = "";
+    /// <summary>How the graph was quantized ("" for float32), e.g. int8 QDQ and what it was calibrated on.</summary>
+    public string Quantization { get; init; } = "";
 
     // ONNX graph names, fixed so consumers need not look them up.
     public const string InputName = "pixels";
@@ -75,6 +77,7 @@ public sealed record ModelMetadata
         public const string Checkpoint = "pipeline.checkpoint_sha256";
         public const string Version = "pipeline.project_version";
         public const string Run = "pipeline.run";
+        public const string Quantization = "pipeline.quantization";
     }
 
     public IReadOnlyDictionary<string, string> ToProperties()
@@ -102,6 +105,7 @@ public sealed record ModelMetadata
             [Keys.Checkpoint] = CheckpointSha256,
             [Keys.Version] = ProjectVersion,
             [Keys.Run] = RunName,
+            [Keys.Quantization] = Quantization,
         };
     }
 
@@ -151,6 +155,7 @@ public sealed record ModelMetadata
             CheckpointSha256 = Opt(Keys.Checkpoint),
             ProjectVersion = Opt(Keys.Version),
             RunName = Opt(Keys.Run),
+            Quantization = Opt(Keys.Quantization),
         };
     }
 }

@@ -44,6 +44,30 @@ internal sealed class GraphBuilder
         return AddInitializer(name, TensorProto.Types.DataType.Int64, dims, bytes, doc: null);
     }
 
+    /// <summary>An int8 initializer (quantized weights).</summary>
+    public string Initializer(string name, ReadOnlySpan<sbyte> data, long[] dims)
+    {
+        CheckCount(name, data.Length, dims);
+        return AddInitializer(name, TensorProto.Types.DataType.Int8, dims, MemoryMarshal.AsBytes(data).ToArray(), doc: null);
+    }
+
+    /// <summary>A uint8 initializer (activation zero points).</summary>
+    public string Initializer(string name, ReadOnlySpan<byte> data, long[] dims)
+    {
+        CheckCount(name, data.Length, dims);
+        return AddInitializer(name, TensorProto.Types.DataType.Uint8, dims, data.ToArray(), doc: null);
+    }
+
+    /// <summary>An int32 initializer (quantized biases).</summary>
+    public string Initializer(string name, ReadOnlySpan<int> data, long[] dims)
+    {
+        CheckCount(name, data.Length, dims);
+        var bytes = new byte[data.Length * sizeof(int)];
+        for (int i = 0; i < data.Length; i++)
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * sizeof(int)), data[i]);
+        return AddInitializer(name, TensorProto.Types.DataType.Int32, dims, bytes, doc: null);
+    }
+
     /// <summary>Adds one node whose single output is named <paramref name="output"/> (default: the node's name).</summary>
     public string Node(string opType, string name, IEnumerable<string> inputs, string? output = null, string? doc = null,
         params AttributeProto[] attributes)
@@ -63,6 +87,13 @@ internal sealed class GraphBuilder
     public void Input(string name, long[] shape, string? batchDimension) => Graph.Input.Add(FloatTensorInfo(name, shape, batchDimension));
 
     public void Output(string name, long[] shape, string? batchDimension) => Graph.Output.Add(FloatTensorInfo(name, shape, batchDimension));
+
+    /// <summary>An extra float output of any shape: an intermediate tensor exposed for calibration.</summary>
+    public void Output(string name) => Graph.Output.Add(new ValueInfoProto
+    {
+        Name = name,
+        Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+    });
 
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };

@@ -41,6 +41,7 @@ internal static class ModelCard
         Line($"| Zero-init of each block's last BatchNorm γ | {(config.ZeroInitLast ? "yes" : "no")} |");
         Line($"| Head | {(config.Head == HeadKind.Fastai ? "fastai (concat max+avg pool, BatchNorm1d, dropout, 1024→512, ReLU, BatchNorm1d, dropout, 512→classes)" : "library (global average pool, fc)")} |");
         Line($"| BatchNorm | {(options.FoldBatchNorm ? "folded into the neighbouring Conv/Gemm" : "BatchNormalization nodes (unfolded)")} |");
+        Line($"| Precision | {(m.Quantization.Length > 0 ? Cell(m.Quantization) : "float32")} |");
         Line($"| Recipe | {Cell(m.Recipe)} |");
         Line($"| Epochs | {m.Epochs.ToString(inv)} |");
         Line($"| Seed | {m.Seed.ToString(inv)} |");

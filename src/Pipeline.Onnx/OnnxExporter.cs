@@ -16,6 +16,12 @@ public sealed record OnnxExportOptions
 
     /// <summary>Write the Markdown model card beside the model (<c>Path.ChangeExtension(path, ".md")</c>).</summary>
     public bool WriteModelCard { get; init; } = true;
+
+    /// <summary>
+    /// Quantize to int8 (QDQ, see <see cref="ActivationRanges"/>), calibrated on these images; null: float32.
+    /// Needs <see cref="FoldBatchNorm"/>.
+    /// </summary>
+    public Int8Calibration? Int8 { get; init; }
 }
 
 /// <summary>Export failed; the message names the file and says why. Nothing was written.</summary>
@@ -34,9 +40,9 @@ public sealed class OnnxExportException(string message, Exception? inner = null)
 /// </remarks>
 public static class OnnxExporter
 {
-    /// <summary>Exports <paramref name="model"/> (in eval mode) to <paramref name="path"/>.</summary>
+    /// <summary>Exports <paramref name="model"/> (in eval mode) to <paramref name="path"/>; returns the metadata written (with how it was quantized).</summary>
     /// <exception cref="OnnxExportException">The model, the metadata or the path is unusable; nothing was written.</exception>
-    public static void Export(ResNet18 model, ModelMetadata metadata, string path, OnnxExportOptions? options = null)
+    public static ModelMetadata Export(ResNet18 model, ModelMetadata metadata, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(metadata);
@@ -48,7 +54,24 @@ public static class OnnxExporter
             throw new OnnxExportException($"{target}: the model is in training mode. Call model.eval() before exporting: the export is of the eval-mode network (BatchNorm running statistics, no dropout).");
         Validate(model.Config, metadata, target);
 
-        byte[] onnx = ResNet18Graph.Build(model, metadata, options.FoldBatchNorm, target).ToByteArray();
+        byte[] onnx;
+        if (options.Int8 is { } calibration)
+        {
+            if (!options.FoldBatchNorm)
+                throw new OnnxExportException($"{target}: int8 export needs BatchNorm folded into the convolutions; drop --no-fold.");
+            if (calibration.Count < 1 || calibration.Pixels.Length != calibration.Count * 3 * metadata.InputHeight * metadata.InputWidth)
+                throw new OnnxExportException($"{target}: the int8 calibration holds {calibration.Pixels.Length} floats, not {calibration.Count} image(s) of " +
+                    $"3×{metadata.InputHeight}×{metadata.InputWidth} (the graph's input); nothing was written.");
+            var activations = new List<string>();
+            byte[] observing = ResNet18Graph.Build(model, metadata, foldBatchNorm: true, target, observed: activations).ToByteArray();
+            var ranges = ActivationRanges.Measure(observing, activations, calibration, metadata.InputHeight, metadata.InputWidth);
+            metadata = metadata with { Quantization = ranges.Description };
+            onnx = ResNet18Graph.Build(model, metadata, foldBatchNorm: true, target, int8: ranges).ToByteArray();
+        }
+        else
+        {
+            onnx = ResNet18Graph.Build(model, metadata, options.FoldBatchNorm, target).ToByteArray();
+        }
         var files = new List<(string Path, byte[] Bytes)>();
         if (options.WriteModelCard)
         {
@@ -57,6 +80,7 @@ public static class OnnxExporter
         }
         files.Add((target, onnx)); // renamed last: once the .onnx is there, everything is
         WriteAtomically(files, target);
+        return metadata;
     }
 
     /// <summary>

@@ -28,21 +28,25 @@ internal static class ResNet18Graph
 
     private static readonly int[] s_stageChannels = [64, 128, 256, 512];
 
-    public static ModelProto Build(ResNet18 model, ModelMetadata metadata, bool foldBatchNorm, string source)
+    /// <param name="int8">Calibrated activation ranges: write the int8 QDQ graph (see <see cref="ActivationRanges"/>; needs folding).</param>
+    /// <param name="observed">When given, the float graph exposes every activation int8 would quantize as an output, and their names are added here.</param>
+    public static ModelProto Build(ResNet18 model, ModelMetadata metadata, bool foldBatchNorm, string source,
+        ActivationRanges? int8 = null, List<string>? observed = null)
     {
         var config = model.Config;
         var weights = ModelWeights.Read(model, source);
         bool timm = config.Flavour == ResNetFlavour.Timm;
-        var writer = new Writer(new GraphBuilder(GraphName(config)), weights, foldBatchNorm);
+        var writer = new Writer(new GraphBuilder(GraphName(config)), weights, foldBatchNorm, int8, observed);
         var g = writer.Graph;
 
         g.Input(ModelMetadata.InputName, [1, 3, metadata.InputHeight, metadata.InputWidth], BatchDimension);
-        string x = Preprocess(g, metadata);
+        string x = writer.Activation(Preprocess(g, metadata));
 
         // Stem.
         x = writer.ConvBatchNorm("conv1", "bn1", x, inChannels: 3, outChannels: 64, kernel: 7, stride: 2);
-        x = g.Node("Relu", timm ? "act1" : "relu", [x]);
-        x = g.Node("MaxPool", "maxpool", [x], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)]);
+        x = writer.Activation(g.Node("Relu", timm ? "act1" : "relu", [x]));
+        // Max pooling commutes with a monotonic quantization: same parameters on both sides, so it runs on uint8.
+        x = writer.Activation(g.Node("MaxPool", "maxpool", [x], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)]), sameAs: x);
 
         // Four stages of two BasicBlocks.
         long inPlanes = 64;
@@ -55,12 +59,12 @@ internal static class ResNet18Graph
                 long stride = stage > 0 && b == 0 ? 2 : 1;
                 string shortcut = x;
                 var y = writer.ConvBatchNorm($"{p}.conv1", $"{p}.bn1", x, inPlanes, planes, kernel: 3, stride);
-                y = g.Node("Relu", timm ? $"{p}.act1" : $"{p}.relu", [y]);
-                y = writer.ConvBatchNorm($"{p}.conv2", $"{p}.bn2", y, planes, planes, kernel: 3, stride: 1);
+                y = writer.Activation(g.Node("Relu", timm ? $"{p}.act1" : $"{p}.relu", [y]));
+                y = writer.Activation(writer.ConvBatchNorm($"{p}.conv2", $"{p}.bn2", y, planes, planes, kernel: 3, stride: 1));
                 if (stride != 1 || inPlanes != planes)
-                    shortcut = writer.ConvBatchNorm($"{p}.downsample.0", $"{p}.downsample.1", x, inPlanes, planes, kernel: 1, stride);
+                    shortcut = writer.Activation(writer.ConvBatchNorm($"{p}.downsample.0", $"{p}.downsample.1", x, inPlanes, planes, kernel: 1, stride));
                 y = g.Node("Add", $"{p}.add", [y, shortcut]);
-                x = g.Node("Relu", timm ? $"{p}.act2" : $"{p}.relu_1", [y]);
+                x = writer.Activation(g.Node("Relu", timm ? $"{p}.act2" : $"{p}.relu_1", [y]));
                 inPlanes = planes;
             }
         }
@@ -95,6 +99,7 @@ internal static class ResNet18Graph
         $"Input '{ModelMetadata.InputName}': float32 [batch, 3, {m.InputHeight}, {m.InputWidth}], planar RGB in 0..255; the graph " +
         $"centre-crops to {m.CropSize}, scales to 0..1 and normalises. Outputs '{ModelMetadata.LogitsName}' and " +
         $"'{ModelMetadata.ProbabilitiesName}'. BatchNorm {(folded ? "folded into the convolutions and linears" : "kept as BatchNormalization nodes")}. " +
+        (m.Quantization.Length > 0 ? $"Quantized: {m.Quantization}. " : "") +
         "Classes, preprocessing and provenance: metadata_props (pipeline.*).";
 
     /// <summary>
@@ -129,9 +134,35 @@ internal static class ResNet18Graph
     }
 
     /// <summary>Emits the layers, reading each one's tensors from <see cref="ModelWeights"/> by PyTorch name.</summary>
-    private sealed class Writer(GraphBuilder graph, ModelWeights weights, bool fold)
+    private sealed class Writer(GraphBuilder graph, ModelWeights weights, bool fold, ActivationRanges? int8, List<string>? observed)
     {
+        /// <summary>uint8 parameters of each quantized activation, by the name of its DequantizeLinear output.</summary>
+        private readonly Dictionary<string, (float Scale, byte ZeroPoint)> _quantized = new(StringComparer.Ordinal);
+
         public GraphBuilder Graph { get; } = graph;
+
+        /// <summary>
+        /// An activation int8 runs in uint8: for calibration exposed as an output; for int8 passed through
+        /// QuantizeLinear → DequantizeLinear with its calibrated parameters (or, with <paramref name="sameAs"/>,
+        /// those of another quantized activation); otherwise returned as it is.
+        /// </summary>
+        public string Activation(string tensor, string? sameAs = null)
+        {
+            if (observed is not null && sameAs is null)
+            {
+                Graph.Output(tensor);
+                observed.Add(tensor);
+            }
+            if (int8 is null)
+                return tensor;
+            var (scale, zeroPoint) = sameAs is null ? int8.UInt8Parameters(tensor) : _quantized[sameAs];
+            string s = Graph.Initializer($"{tensor}.scale", new[] { scale }, []);
+            string z = Graph.Initializer($"{tensor}.zero_point", new[] { zeroPoint }, []);
+            string q = Graph.Node("QuantizeLinear", $"{tensor}.quantize", [tensor, s, z], output: $"{tensor}.q");
+            string dq = Graph.Node("DequantizeLinear", $"{tensor}.dequantize", [q, s, z], output: $"{tensor}.dq");
+            _quantized[dq] = (scale, zeroPoint);
+            return dq;
+        }
 
         /// <summary>
         /// Conv (no bias) followed by BatchNorm2d. Folded: one Conv with W′[o] = W[o]·s[o] and bias b′ = β − μ·s,
@@ -152,13 +183,45 @@ internal static class ResNet18Graph
                 for (int i = 0; i < folded.Length; i++)
                     folded[i] = (float)(w.Data[i] * scale[i / perChannel]);
                 string doc = $"{conv} with {bn} folded in";
-                var wf = Graph.Initializer($"{conv}.weight", folded, w.Shape, doc);
-                var bf = Graph.Initializer($"{conv}.bias", ToFloat(shift), [outChannels], doc);
+                var (wf, bf) = int8 is null
+                    ? (Graph.Initializer($"{conv}.weight", folded, w.Shape, doc), Graph.Initializer($"{conv}.bias", ToFloat(shift), [outChannels], doc))
+                    : QuantizedWeights(conv, input, folded, shift, w.Shape);
                 return Graph.Node("Conv", conv, [input, wf, bf], output: bn, doc: doc, attributes: attributes);
             }
+            if (int8 is not null)
+                throw new InvalidOperationException("int8 export needs BatchNorm folded into the convolutions.");
 
             var y = Graph.Node("Conv", conv, [input, Graph.Initializer($"{conv}.weight", w.Data, w.Shape)], attributes: attributes);
             return BatchNormalization(bn, y, norm);
+        }
+
+        /// <summary>
+        /// A folded conv's weights as int8 (per output channel) and its bias as int32 at the input's scale × each
+        /// channel's weight scale, each behind a DequantizeLinear: ONNX Runtime's QDQ form of QLinearConv.
+        /// </summary>
+        private (string Weight, string Bias) QuantizedWeights(string conv, string input, float[] weight, double[] bias, long[] shape)
+        {
+            if (!_quantized.TryGetValue(input, out var x))
+                throw new InvalidOperationException($"{conv}: its input '{input}' is not a quantized activation.");
+            int outChannels = (int)shape[0];
+            var (wq, wScales) = ActivationRanges.QuantizeWeights(weight, outChannels);
+            var bq = new int[outChannels];
+            var bScales = new float[outChannels];
+            for (int o = 0; o < outChannels; o++)
+            {
+                bScales[o] = x.Scale * wScales[o];
+                bq[o] = (int)Math.Clamp(Math.Round(bias[o] / bScales[o]), int.MinValue, int.MaxValue);
+            }
+            var perChannel = Int("axis", 0);
+            string w = Graph.Node("DequantizeLinear", $"{conv}.weight_dequantize",
+                [Graph.Initializer($"{conv}.weight_quantized", wq, shape), Graph.Initializer($"{conv}.weight_scale", wScales, [outChannels]),
+                 Graph.Initializer($"{conv}.weight_zero_point", new sbyte[outChannels], [outChannels])],
+                output: $"{conv}.weight", attributes: perChannel);
+            string b = Graph.Node("DequantizeLinear", $"{conv}.bias_dequantize",
+                [Graph.Initializer($"{conv}.bias_quantized", bq, [outChannels]), Graph.Initializer($"{conv}.bias_scale", bScales, [outChannels]),
+                 Graph.Initializer($"{conv}.bias_zero_point", new int[outChannels], [outChannels])],
+                output: $"{conv}.bias", attributes: perChannel);
+            return (w, b);
         }
 
         /// <summary>Each library's head: global average pool, flatten, <c>fc</c> (Gemm with bias).</summary>

@@ -21,7 +21,11 @@ public static class RunExport
     /// Loads the run's final weights and writes <paramref name="outputPath"/> (and its model card).
     /// A run that has not finished (no final weights yet) is refused: its checkpoint is mid-training.
     /// </summary>
-    public static ModelMetadata Export(string runFolder, string outputPath, OnnxExportOptions? options = null)
+    /// <param name="int8CalibrationPerClass">
+    /// Quantize to int8, calibrated on the first this-many training images of each class of the run's dataset
+    /// (never the val images it is evaluated on); null: float32.
+    /// </param>
+    public static ModelMetadata Export(string runFolder, string outputPath, OnnxExportOptions? options = null, int? int8CalibrationPerClass = null)
     {
         var folder = new RunFolder(runFolder);
         if (!Directory.Exists(folder.Path))
@@ -68,7 +72,31 @@ public static class RunExport
             ProjectVersion = ProjectVersion,
             RunName = spec.Name,
         };
-        OnnxExporter.Export(model, metadata, outputPath, options);
-        return metadata;
+        if (int8CalibrationPerClass is int perClass)
+        {
+            var dataset = ImagenetteDataset.OpenOrDefault(spec.Dataset);
+            options = (options ?? new OnnxExportOptions()) with { Int8 = CalibrationImages(dataset.Train.FirstPerClass(perClass), spec.ResizeSide, dataset.Fingerprint) };
+        }
+        return OnnxExporter.Export(model, metadata, outputPath, options);
+    }
+
+    /// <summary>
+    /// <paramref name="images"/> as the graph's input ([N, 3, side, side], 0..255): the decoded cache at the input
+    /// size, centre-cropped square, which is what ML.NET's ResizeImages(IsoCrop) gives.
+    /// </summary>
+    public static Int8Calibration CalibrationImages(IReadOnlyList<LabeledImage> images, int side, string datasetFingerprint)
+    {
+        using var cache = DecodedImageCache.BuildOrOpen(images, side, datasetFingerprint);
+        using var loader = new BatchLoader(cache, new CenterCrop(side), batchSize: 64, shuffle: false, seed: 0, epoch: 0);
+        var pixels = new float[images.Count * 3 * side * side];
+        int offset = 0;
+        foreach (var batch in loader)
+        {
+            int count = batch.Count * 3 * side * side;
+            for (int i = 0; i < count; i++)
+                pixels[offset + i] = batch.Pixels[i];
+            offset += count;
+        }
+        return new Int8Calibration(pixels, images.Count, $"{images.Count} training images, {images.Count / Math.Max(1, images.Select(i => i.Label).Distinct().Count())} per class");
     }
 }

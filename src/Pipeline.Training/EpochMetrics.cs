@@ -5,7 +5,8 @@ namespace Pipeline.Training;
 /// <summary>
 /// One line of a run's metrics.jsonl. Accuracies are fractions (0..1). Memory: the peak resident set so far,
 /// and the anonymous resident memory at the end of the epoch (libtorch's and .NET's heaps, without the
-/// memory-mapped image cache): the figure that shows whether native tensors leak from epoch to epoch.
+/// memory-mapped image cache), and the number of live TorchSharp tensors then: the count that shows whether
+/// native tensors leak from epoch to epoch (the allocator may keep freed memory, so RSS alone cannot).
 /// </summary>
 public sealed record EpochMetrics(
     [property: JsonPropertyName("epoch")] int Epoch,
@@ -17,4 +18,5 @@ public sealed record EpochMetrics(
     [property: JsonPropertyName("wall_s")] double WallSeconds,
     [property: JsonPropertyName("images_per_s")] double TrainImagesPerSecond,
     [property: JsonPropertyName("peak_rss_mib")] double PeakRssMiB,
-    [property: JsonPropertyName("anon_rss_mib")] double AnonRssMiB);
+    [property: JsonPropertyName("anon_rss_mib")] double AnonRssMiB,
+    [property: JsonPropertyName("live_tensors")] long LiveTensors);

@@ -72,7 +72,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             var (trainLoss, imagesPerSecond, lastLr) = TrainEpoch(spec, model, mixed, optimizer, data, schedule, epoch, stepsPerEpoch, Prepare, cancellation);
             var (valLoss, top1, top5) = Validate(spec, model, data, epoch, Prepare, cancellation);
             var metrics = new EpochMetrics(epoch + 1, trainLoss, valLoss, top1, top5, lastLr,
-                clock.Elapsed.TotalSeconds, imagesPerSecond, ProcessMemory.PeakResidentMiB(), ProcessMemory.AnonymousResidentMiB());
+                clock.Elapsed.TotalSeconds, imagesPerSecond, ProcessMemory.PeakResidentMiB(), ProcessMemory.AnonymousResidentMiB(), Tensor.TotalCount);
             history.Add(metrics);
 
             // Checkpoint first, then the metrics file it implies: a crash in between leaves a
@@ -176,11 +176,11 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             $"Final val top-1 **{summary.FinalValTop1:P2}** (top-5 {summary.FinalValTop5:P2}), " +
             $"{summary.WallSeconds / 60:F1} min, {summary.MeanTrainImagesPerSecond:F1} train images/s.",
             "",
-            "| epoch | train loss | val loss | val top-1 | val top-5 | lr (end) | wall s | img/s | peak RSS MiB | heap RSS MiB |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| epoch | train loss | val loss | val top-1 | val top-5 | lr (end) | wall s | img/s | peak RSS MiB | heap RSS MiB | live tensors |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         };
         lines.AddRange(history.Select(h =>
-            $"| {h.Epoch} | {h.TrainLoss:F4} | {h.ValLoss:F4} | {h.ValTop1:P2} | {h.ValTop5:P2} | {h.LearningRate:G3} | {h.WallSeconds:F0} | {h.TrainImagesPerSecond:F1} | {h.PeakRssMiB:F0} | {h.AnonRssMiB:F0} |"));
+            $"| {h.Epoch} | {h.TrainLoss:F4} | {h.ValLoss:F4} | {h.ValTop1:P2} | {h.ValTop5:P2} | {h.LearningRate:G3} | {h.WallSeconds:F0} | {h.TrainImagesPerSecond:F1} | {h.PeakRssMiB:F0} | {h.AnonRssMiB:F0} | {h.LiveTensors} |"));
         return string.Join("\n", lines) + "\n";
     }
 

@@ -50,8 +50,12 @@ public sealed class TrainerTests : IDisposable
         // 70 images; the last partial batch is dropped, so the same 64-image budget is seen each epoch.
         var spec = Small("overfit", epochs: 10, trainPerClass: 7, recipe: recipe) with { ValPerClass = 1 };
         new Trainer(_runs).Run(spec);
-        var losses = new Trainer(_runs).FolderFor(spec).ReadMetrics().Select(m => m.TrainLoss).ToArray();
+        var metrics = new Trainer(_runs).FolderFor(spec).ReadMetrics();
+        var losses = metrics.Select(m => m.TrainLoss).ToArray();
         Assert.True(losses[^1] < 0.5 * losses[0], $"train loss should at least halve: {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
+        // No native tensor outlives its step: as many live at the end of epoch 10 as at the end of epoch 1.
+        var live = metrics.Select(m => m.LiveTensors).ToArray();
+        Assert.True(live.All(n => n == live[0]) && live[0] > 0, $"live tensors per epoch: {string.Join(", ", live)}");
     }
 
     [Fact]
