@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Pipeline.Onnx.Protos;
@@ -18,54 +17,37 @@ internal sealed class GraphBuilder
     public GraphBuilder(string name) => Graph = new GraphProto { Name = name };
 
     /// <summary>A float32 initializer, stored as little-endian raw_data as ONNX requires.</summary>
-    public string Initializer(string name, ReadOnlySpan<float> data, long[] dims, string? doc = null)
-    {
-        CheckCount(name, data.Length, dims);
-        var bytes = new byte[data.Length * sizeof(float)];
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(data).CopyTo(bytes);
-        }
-        else
-        {
-            for (int i = 0; i < data.Length; i++)
-                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), data[i]);
-        }
-        return AddInitializer(name, TensorProto.Types.DataType.Float, dims, bytes, doc);
-    }
+    public string Initializer(string name, ReadOnlySpan<float> data, long[] dims, string? doc = null) =>
+        AddInitializer(name, TensorProto.Types.DataType.Float, dims, LittleEndian(name, data, dims), doc);
 
     /// <summary>An int64 initializer (Slice's starts, ends and axes).</summary>
-    public string Initializer(string name, ReadOnlySpan<long> data, long[] dims)
-    {
-        CheckCount(name, data.Length, dims);
-        var bytes = new byte[data.Length * sizeof(long)];
-        for (int i = 0; i < data.Length; i++)
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * sizeof(long)), data[i]);
-        return AddInitializer(name, TensorProto.Types.DataType.Int64, dims, bytes, doc: null);
-    }
-
-    /// <summary>An int8 initializer (quantized weights).</summary>
-    public string Initializer(string name, ReadOnlySpan<sbyte> data, long[] dims)
-    {
-        CheckCount(name, data.Length, dims);
-        return AddInitializer(name, TensorProto.Types.DataType.Int8, dims, MemoryMarshal.AsBytes(data).ToArray(), doc: null);
-    }
-
-    /// <summary>A uint8 initializer (activation zero points).</summary>
-    public string Initializer(string name, ReadOnlySpan<byte> data, long[] dims)
-    {
-        CheckCount(name, data.Length, dims);
-        return AddInitializer(name, TensorProto.Types.DataType.Uint8, dims, data.ToArray(), doc: null);
-    }
+    public string Initializer(string name, ReadOnlySpan<long> data, long[] dims) =>
+        AddInitializer(name, TensorProto.Types.DataType.Int64, dims, LittleEndian(name, data, dims), doc: null);
 
     /// <summary>An int32 initializer (quantized biases).</summary>
-    public string Initializer(string name, ReadOnlySpan<int> data, long[] dims)
+    public string Initializer(string name, ReadOnlySpan<int> data, long[] dims) =>
+        AddInitializer(name, TensorProto.Types.DataType.Int32, dims, LittleEndian(name, data, dims), doc: null);
+
+    /// <summary>An int8 initializer (quantized weights).</summary>
+    public string Initializer(string name, ReadOnlySpan<sbyte> data, long[] dims) =>
+        AddInitializer(name, TensorProto.Types.DataType.Int8, dims, LittleEndian(name, data, dims), doc: null);
+
+    /// <summary>A uint8 initializer (activation zero points).</summary>
+    public string Initializer(string name, ReadOnlySpan<byte> data, long[] dims) =>
+        AddInitializer(name, TensorProto.Types.DataType.Uint8, dims, LittleEndian(name, data, dims), doc: null);
+
+    /// <summary>The values as ONNX's raw_data: little-endian, whatever the machine.</summary>
+    private static byte[] LittleEndian<T>(string name, ReadOnlySpan<T> data, long[] dims) where T : unmanaged
     {
         CheckCount(name, data.Length, dims);
-        var bytes = new byte[data.Length * sizeof(int)];
-        for (int i = 0; i < data.Length; i++)
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * sizeof(int)), data[i]);
-        return AddInitializer(name, TensorProto.Types.DataType.Int32, dims, bytes, doc: null);
+        var bytes = MemoryMarshal.AsBytes(data).ToArray();
+        int width = bytes.Length / Math.Max(data.Length, 1);
+        if (!BitConverter.IsLittleEndian && width > 1)
+        {
+            for (int i = 0; i < bytes.Length; i += width)
+                bytes.AsSpan(i, width).Reverse();
+        }
+        return bytes;
     }
 
     /// <summary>Adds one node whose single output is named <paramref name="output"/> (default: the node's name).</summary>
