@@ -1,5 +1,6 @@
 using Pipeline.Data;
 using Pipeline.Evaluation;
+using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Onnx;
 using Pipeline.Training;
@@ -37,7 +38,7 @@ public static class ErrorHandling
     {
         TorchRuntimeUnavailableException or RunSpecException or TrainingDivergedException
             or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-            or UnauthorizedAccessException or ImagenetteDataException or OnnxExportException or EvaluationException or UsageException => e.Message,
+            or UnauthorizedAccessException or ImagenetteDataException or OnnxExportException or EvaluationException or InvalidModelException or UsageException => e.Message,
         OperationCanceledException => "interrupted. Finished epochs are checkpointed: run the same command again to resume.",
         AggregateException { InnerExceptions.Count: 1 } agg => UserMessage(agg.InnerException!),
         _ => null,

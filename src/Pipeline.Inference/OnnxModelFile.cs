@@ -18,7 +18,7 @@ public static class OnnxModelFile
     public static (InferenceSession Session, ExecutionDevice Device) Open(string path, ExecutionDevice device, Action<SessionOptions>? configure = null)
     {
         if (!File.Exists(path))
-            throw new InvalidModelException(path, "the model file does not exist.");
+            throw new InvalidModelException(path, "the model file does not exist. Check the path, or export one with `pipeline export <run>`.");
         if (device.GpuDeviceId is int gpu)
         {
             // The CUDA provider can load and a session still fail to start (no device, wrong driver).

@@ -19,11 +19,13 @@ public static class OnnxValidator
     public static OnnxValidationResult Validate(string modelPath, IReadOnlyList<LabeledImage> images, string datasetFingerprint,
         int batchSize = 64, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellation = default)
     {
-        if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"{modelPath}: no such model file. Export one with `pipeline export`.", modelPath);
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = Environment.ProcessorCount };
-        using var session = Open(modelPath, options);
-        var metadata = ModelMetadata.FromProperties(session.ModelMetadata.CustomMetadataMap, modelPath);
+        var (session, _) = OnnxModelFile.Open(modelPath, ExecutionDevice.Cpu(), o =>
+        {
+            o.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+            o.IntraOpNumThreads = Environment.ProcessorCount;
+        });
+        using var _ = session;
+        var metadata = OnnxModelFile.ReadMetadata(session, modelPath);
         if (metadata.InputWidth != metadata.InputHeight)
             throw new InvalidDataException($"{modelPath}: non-square input {metadata.InputWidth}x{metadata.InputHeight} is not supported by validate.");
         var classIds = metadata.Classes.Select(c => c.Id).ToArray();
@@ -64,17 +66,5 @@ public static class OnnxValidator
         }
         double seconds = clock.Elapsed.TotalSeconds;
         return new OnnxValidationResult(modelPath, (int)done, (double)top1 / done, (double)top5 / done, done / seconds, seconds);
-    }
-
-    private static InferenceSession Open(string modelPath, SessionOptions options)
-    {
-        try
-        {
-            return new InferenceSession(modelPath, options);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new InvalidDataException($"{modelPath}: ONNX Runtime cannot load it ({e.Message.Split('\n')[0]}). The file is not a valid ONNX model or is truncated; export it again.", e);
-        }
     }
 }

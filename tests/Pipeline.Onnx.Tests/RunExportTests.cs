@@ -1,4 +1,5 @@
 using Pipeline.Data;
+using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Training;
 
@@ -79,8 +80,9 @@ public sealed class RunExportTests : IDisposable
         string bad = Path.Combine(_root, "truncated.onnx");
         File.WriteAllBytes(bad, [0x08, 0x08, 0x12, 0x05]);
         var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
-        var e = Assert.Throws<InvalidDataException>(() => OnnxValidator.Validate(bad, dataset.Val.Take(2).ToList(), dataset.Fingerprint));
+        var e = Assert.Throws<InvalidModelException>(() => OnnxValidator.Validate(bad, dataset.Val.Take(2).ToList(), dataset.Fingerprint));
         Assert.Contains(bad, e.Message);
+        Assert.Contains("export it again", e.Message);
     }
 
     public void Dispose()
