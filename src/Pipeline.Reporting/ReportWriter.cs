@@ -67,6 +67,7 @@ public static class ReportWriter
         ("flavour", r => r.Evaluation.Metadata.Flavour),
         ("zero-init", r => r.Evaluation.Metadata.ZeroInitLast ? "yes" : "no"),
         ("head", r => r.Evaluation.Metadata.Head),
+        ("precision", r => r.Evaluation.Metadata.Quantization is { Length: > 0 } q ? q.Split(' ')[0] : "fp32"),
         ("recipe", r => r.Evaluation.Metadata.Recipe),
         ("epochs", r => r.Evaluation.Metadata.Epochs.ToString(CultureInfo.InvariantCulture)),
         ("seed", r => r.Evaluation.Metadata.Seed.ToString(CultureInfo.InvariantCulture)),
@@ -83,7 +84,7 @@ public static class ReportWriter
     ];
 
     /// <summary>The first columns (model … seed) are text, left-aligned; the rest are numbers.</summary>
-    private const int TextColumns = 7;
+    private const int TextColumns = 8;
 
     public static string ToMarkdown(EvaluationReport report)
     {

@@ -26,7 +26,7 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
             TrainingRuns.Write(RunsRoot, "timm-zero-s1", [0.21, 0.34, 0.42], resize: "bilinear-no-antialias");
             var withRun = TestModels.Metadata(Imagenette.Classes) with { RunName = "timm-zero-s1", Flavour = "timm", ZeroInitLast = true };
             Models.Random("timm-zero-s1", seed: 1, metadata: withRun);
-            Models.Random("tv-s1", seed: 2);
+            Models.Random("tv-s1", seed: 2, metadata: TestModels.Metadata(Imagenette.Classes) with { Quantization = "int8 (QDQ): labelled so in its metadata only" });
             Run = new ModelEvaluator(new EvaluationOptions { Device = ComputeDevice.Cpu })
                 .EvaluateAll(ModelToEvaluate.Find(Models.Folder), Imagenette.ValSlice(perClass: 2));
         }
@@ -133,7 +133,8 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         string md = ReportWriter.ToMarkdown(_report);
 
         Assert.Contains("| model | flavour | zero-init |", md);
-        Assert.Contains("| timm-zero-s1 | timm | yes |", md);
+        Assert.Contains("| timm-zero-s1 | timm | yes | mean-colour | fp32 |", md);
+        Assert.Contains("| tv-s1 | tiny | no | mean-colour | int8 |", md); // precision from the metadata's quantization
         Assert.Contains("## Agreement with the trainer", md);
         Assert.Contains("vs trainer 42.00 %", md); // the run's last epoch: the metadata has no ValTop1
         Assert.Contains("Device: CPU", md);
