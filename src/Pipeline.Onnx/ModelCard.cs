@@ -31,7 +31,9 @@ internal static class ModelCard
              "pixels as ML.NET's `ExtractPixels` gives them and does its own crop, scaling and normalisation; its " +
              "`metadata_props` carry everything below, so a consumer needs nothing but the `.onnx` file.");
         Line();
-        Line($"**Validation top-1 at export: {top1}.**");
+        Line(m.Quantization.Length > 0
+            ? $"**Validation top-1 of the float model at export: {top1}** (the trainer's; this quantized copy's own: `pipeline validate` or `evaluate`)."
+            : $"**Validation top-1 at export: {top1}.**");
         Line();
         Line("## Model");
         Line();
@@ -77,6 +79,14 @@ internal static class ModelCard
             Line($"| {i.ToString(inv)} | {Cell(m.Classes[i].Id)} | {Cell(m.Classes[i].Name)} |");
         Line();
         Line("## Use it from .NET");
+        Line();
+        Line("With the project's inference library (the Pipeline.Inference package: `dotnet cake --target=Pack`), which reads all of the above from the file:");
+        Line();
+        Line("```csharp");
+        Line($"using var classifier = ImageClassifier.Load(\"{fileName}\");");
+        Line("foreach (var p in classifier.Classify(\"image.jpg\", topK: 3))");
+        Line("    Console.WriteLine($\"{p.ClassName}: {p.Probability:P1}\");");
+        Line("```");
         Line();
         Line("With ML.NET (Microsoft.ML, Microsoft.ML.ImageAnalytics, Microsoft.ML.OnnxTransformer):");
         Line();

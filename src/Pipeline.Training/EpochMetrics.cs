@@ -6,7 +6,9 @@ namespace Pipeline.Training;
 /// One line of a run's metrics.jsonl. Accuracies are fractions (0..1). Memory: the peak resident set so far,
 /// and the anonymous resident memory at the end of the epoch (libtorch's and .NET's heaps, without the
 /// memory-mapped image cache), and the number of live TorchSharp tensors then: the count that shows whether
-/// native tensors leak from epoch to epoch (the allocator may keep freed memory, so RSS alone cannot).
+/// native tensors leak from epoch to epoch (the allocator may keep freed memory, so RSS alone cannot). Compare it
+/// within one run: TorchSharp's count keeps the parameters of a disposed module, so it rises by a model's
+/// parameter count for every model built earlier in the process.
 /// </summary>
 public sealed record EpochMetrics(
     [property: JsonPropertyName("epoch")] int Epoch,
