@@ -111,8 +111,13 @@ public sealed class ImageClassifier : IDisposable
     {
         if (count < 1 || pixels.Length != count * _imageFloats)
             throw new ArgumentException($"{count} image(s) of 3×{Metadata.InputHeight}×{Metadata.InputWidth} need {count * _imageFloats} floats, not {pixels.Length}.", nameof(pixels));
-        var buffer = pixels.ToArray();
-        using var input = OrtValue.CreateTensorValueFromMemory(buffer, [count, 3, Metadata.InputHeight, Metadata.InputWidth]);
+        return Run(pixels.ToArray(), count);
+    }
+
+    /// <summary>One ONNX Runtime call on <paramref name="pixels"/> as they are (no copy): the probabilities, image after image.</summary>
+    private float[] Run(float[] pixels, int count)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(pixels, [count, 3, Metadata.InputHeight, Metadata.InputWidth]);
         using var runOptions = new RunOptions();
         using var outputs = _session.Run(runOptions, [ModelMetadata.InputName], [input], [ModelMetadata.ProbabilitiesName]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
@@ -143,7 +148,7 @@ public sealed class ImageClassifier : IDisposable
             });
             // The first bad image in input order, as itself: callers catch InvalidDataException, not AggregateException.
             Array.Find(failures, f => f is not null)?.Throw();
-            var probabilities = Probabilities(pixels, n);
+            var probabilities = Run(pixels, n);
             for (int i = 0; i < n; i++)
                 results[start + i] = TopK(probabilities.AsSpan(i * classes, classes), topK);
         }

@@ -69,6 +69,22 @@ public sealed class ImageClassifierTests : IDisposable
     }
 
     [Fact]
+    public void Pixels_preprocessed_by_the_caller_get_the_probabilities_of_the_image()
+    {
+        using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
+        string image = ValImages(1)[2];
+        var m = classifier.Metadata;
+        var pixels = new float[3 * m.InputWidth * m.InputHeight];
+        using (var bitmap = ImagePreprocessing.DecodeFile(image))
+            ImagePreprocessing.WritePixels(bitmap, m.InputWidth, m.InputHeight, pixels);
+
+        var probabilities = classifier.Probabilities(pixels, 1);
+
+        Assert.Equal(classifier.Classify(image, topK: 10).OrderBy(p => p.Index).Select(p => p.Probability), probabilities);
+        Assert.Throws<ArgumentException>(() => classifier.Probabilities(pixels, 2));
+    }
+
+    [Fact]
     public void Many_threads_at_once_get_what_one_thread_gets()
     {
         using var classifier = ImageClassifier.Load(_models.Random("tiny"), Cpu);
