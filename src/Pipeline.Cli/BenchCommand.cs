@@ -49,7 +49,7 @@ public static class BenchCommand
 
             TorchRuntime.EnsureLoaded();
             torch.set_num_threads(Environment.ProcessorCount);
-            string cpu = CpuModel();
+            string cpu = CpuFeatures.ModelName;
             AnsiConsole.MarkupLineInterpolated($"[bold]machine[/]: {cpu}, {Environment.ProcessorCount} cores; precision auto → {CpuFeatures.AutoPrecisionReason}");
 
             var config = new ResNetConfig(ResNetFlavour.Torchvision, ZeroInitLast: false, HeadKind.Fastai);
@@ -167,12 +167,5 @@ public static class BenchCommand
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static string CpuModel()
-    {
-        const string cpuinfo = "/proc/cpuinfo";
-        string? line = File.Exists(cpuinfo) ? File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) : null;
-        return line is null ? "unknown CPU" : line[(line.IndexOf(':') + 1)..].Trim();
     }
 }

@@ -32,18 +32,11 @@ public static class OnnxValidator
         var labelToOutput = ImagenetteClasses.All.Select(c => Array.IndexOf(classIds, c.Wnid)).ToArray();
 
         int size = metadata.InputWidth;
-        using var cache = DecodedImageCache.BuildOrOpen(images, size, datasetFingerprint, ct: cancellation);
-        using var loader = new BatchLoader(cache, new CenterCrop(size), batchSize, shuffle: false, seed: 0, epoch: 0);
         using var runOptions = new RunOptions();
         long top1 = 0, top5 = 0, done = 0;
         var clock = Stopwatch.StartNew();
-        foreach (var batch in loader)
+        foreach (var (input, batch) in GraphInputs.Batches(images, size, datasetFingerprint, batchSize, cancellation))
         {
-            cancellation.ThrowIfCancellationRequested();
-            int pixels = 3 * size * size;
-            var input = new float[batch.Count * pixels];
-            for (int i = 0; i < input.Length; i++)
-                input[i] = batch.Pixels[i];
             using var feed = OrtValue.CreateTensorValueFromMemory(input, [batch.Count, 3, size, size]);
             using var outputs = session.Run(runOptions, [ModelMetadata.InputName], [feed], [ModelMetadata.LogitsName]);
             var logits = outputs[0].GetTensorDataAsSpan<float>();

@@ -80,22 +80,15 @@ public static class RunExport
         return OnnxExporter.Export(model, metadata, outputPath, options);
     }
 
-    /// <summary>
-    /// <paramref name="images"/> as the graph's input ([N, 3, side, side], 0..255): the decoded cache at the input
-    /// size, centre-cropped square, which is what ML.NET's ResizeImages(IsoCrop) gives.
-    /// </summary>
+    /// <summary><paramref name="images"/> as the graph's input (<see cref="GraphInputs"/>), all in one array, to calibrate an int8 export.</summary>
     public static Int8Calibration CalibrationImages(IReadOnlyList<LabeledImage> images, int side, string datasetFingerprint)
     {
-        using var cache = DecodedImageCache.BuildOrOpen(images, side, datasetFingerprint);
-        using var loader = new BatchLoader(cache, new CenterCrop(side), batchSize: 64, shuffle: false, seed: 0, epoch: 0);
         var pixels = new float[images.Count * 3 * side * side];
         int offset = 0;
-        foreach (var batch in loader)
+        foreach (var (batchPixels, _) in GraphInputs.Batches(images, side, datasetFingerprint, batchSize: 64))
         {
-            int count = batch.Count * 3 * side * side;
-            for (int i = 0; i < count; i++)
-                pixels[offset + i] = batch.Pixels[i];
-            offset += count;
+            batchPixels.CopyTo(pixels, offset);
+            offset += batchPixels.Length;
         }
         return new Int8Calibration(pixels, images.Count, $"{images.Count} training images, {images.Count / Math.Max(1, images.Select(i => i.Label).Distinct().Count())} per class");
     }

@@ -14,14 +14,23 @@ public static class CpuFeatures
     internal static bool HasNativeBf16In(IReadOnlySet<string> flags) => flags.Contains("avx512_bf16") || flags.Contains("amx_bf16");
 
     /// <summary>The CPU's feature flags (the "flags" line of /proc/cpuinfo).</summary>
-    public static IReadOnlySet<string> Flags { get; } = ReadFlags("/proc/cpuinfo");
+    public static IReadOnlySet<string> Flags { get; } = ReadFlags(CpuInfo);
 
-    internal static IReadOnlySet<string> ReadFlags(string cpuinfo)
+    /// <summary>The CPU's name ("model name" in /proc/cpuinfo), for benchmark records.</summary>
+    public static string ModelName { get; } = Field(CpuInfo, "model name") ?? "unknown CPU";
+
+    private const string CpuInfo = "/proc/cpuinfo";
+
+    internal static IReadOnlySet<string> ReadFlags(string cpuinfo) =>
+        (Field(cpuinfo, "flags") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+
+    /// <summary>The value of the first "key : value" line for <paramref name="key"/>; null when there is none (or no such file).</summary>
+    private static string? Field(string cpuinfo, string key)
     {
         if (!File.Exists(cpuinfo))
-            return new HashSet<string>();
-        string? line = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
-        return line is null ? new HashSet<string>() : line[(line.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+            return null;
+        string? line = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+        return line?[(line.IndexOf(':') + 1)..].Trim();
     }
 
     /// <summary>"bf16 (AVX512_BF16)" or "fp32 (no native bf16)": what <see cref="Precision.Auto"/> picks here, and why.</summary>
