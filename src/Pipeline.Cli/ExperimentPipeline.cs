@@ -5,8 +5,8 @@ using Pipeline.Training;
 
 namespace Pipeline.Cli;
 
-/// <summary>One model variant of an experiment: flavour × zero-init flag × head.</summary>
-public sealed record Variant(ResNetFlavour Flavour, bool? ZeroInitLast = null, HeadKind Head = HeadKind.Fastai);
+/// <summary>One model variant of an experiment: flavour × zero-init flag × head; <paramref name="Seeds"/> narrows the pipeline's seeds for it.</summary>
+public sealed record Variant(ResNetFlavour Flavour, bool? ZeroInitLast = null, HeadKind Head = HeadKind.Fastai, IReadOnlyList<int>? Seeds = null);
 
 /// <summary>What to evaluate after training: the ML.NET pipeline over a split, into a report and a history.</summary>
 public sealed record EvaluationStep
@@ -29,7 +29,10 @@ public sealed record ExperimentPipeline
     public IReadOnlyList<int> Seeds { get; init; } = [42];
     public string RecipeName { get; init; } = Recipe.FastaiReference.Name;
     public int ImageSize { get; init; } = 128;
-    public int Epochs { get; init; } = 5;
+    /// <summary>Training lengths: <c>5</c>, or several (<c>[5, 10, 20, 40]</c>), each a run of its own with the schedule scaled to it.</summary>
+    [JsonConverter(typeof(OneOrManyIntsConverter))]
+    public IReadOnlyList<int> Epochs { get; init; } = [5];
+    public int ValidateEvery { get; init; } = 1;
     public string? Dataset { get; init; }
     public int? TrainPerClass { get; init; }
     public int? ValPerClass { get; init; }
@@ -42,6 +45,17 @@ public sealed record ExperimentPipeline
     /// <summary>Training images per class the int8 copies are calibrated on.</summary>
     public int Int8CalibrationPerClass { get; init; } = 32;
     public EvaluationStep? Evaluate { get; init; } = new();
+    /// <summary>
+    /// Score each exported float model with the ML.NET pipeline as soon as its run finishes, into the run folder's
+    /// evaluation.json: the result outlives the model file.
+    /// </summary>
+    public bool EvaluateEachRun { get; init; }
+    /// <summary>
+    /// Where each finished run's small files (config, metrics, dynamics, summary, evaluation; no weights) are
+    /// published, under runs/&lt;run&gt;/: the committed record of the experiment. A run published there counts as
+    /// finished and is not trained again. Empty: none.
+    /// </summary>
+    public string Results { get; init; } = "";
 
     private static readonly JsonSerializerOptions Json = new(RunSpec.Json)
     {
@@ -58,8 +72,10 @@ public sealed record ExperimentPipeline
         {
             var pipeline = JsonSerializer.Deserialize<ExperimentPipeline>(File.ReadAllText(path), Json)
                 ?? throw new JsonException("the file is empty");
-            if (pipeline.Variants.Count == 0 || pipeline.Seeds.Count == 0)
-                throw new JsonException("'variants' and 'seeds' must each list at least one entry");
+            if (pipeline.Variants.Count == 0 || pipeline.Seeds.Count == 0 || pipeline.Epochs.Count == 0)
+                throw new JsonException("'variants', 'seeds' and 'epochs' must each list at least one entry");
+            if (pipeline.Variants.FirstOrDefault(v => v.Seeds is { } own && !own.All(pipeline.Seeds.Contains)) is { } stray)
+                throw new JsonException($"a variant's 'seeds' must be some of the pipeline's seeds ({string.Join(", ", pipeline.Seeds)}), not {string.Join(", ", stray.Seeds!)}");
             if (pipeline.Int8CalibrationPerClass < 1)
                 throw new JsonException($"'int8CalibrationPerClass' must be at least 1 (is {pipeline.Int8CalibrationPerClass})");
             foreach (var spec in pipeline.Runs())
@@ -72,20 +88,27 @@ public sealed record ExperimentPipeline
         }
     }
 
-    /// <summary>The runs this pipeline trains, named &lt;pipeline&gt;-&lt;flavour&gt;-zi&lt;0|1&gt;-&lt;head&gt;-s&lt;seed&gt;.</summary>
+    /// <summary>
+    /// The runs this pipeline trains, named &lt;pipeline&gt;-&lt;flavour&gt;-zi&lt;0|1&gt;-&lt;head&gt;[-e&lt;epochs&gt;]-s&lt;seed&gt;
+    /// (the length only when there are several). Ordered by length, then seed, then variant: the runs of one seed, which
+    /// the analysis pairs, finish together, and the short runs before the long ones.
+    /// </summary>
     public IEnumerable<RunSpec> Runs() =>
-        from variant in Variants
+        from epochs in Epochs
         from seed in Seeds
+        from variant in Variants
+        where variant.Seeds is null || variant.Seeds.Contains(seed)
         let zeroInit = variant.ZeroInitLast ?? variant.Flavour == ResNetFlavour.Timm
         select new RunSpec
         {
-            Name = $"{Name}-{variant.Flavour.ToString().ToLowerInvariant()}-zi{(zeroInit ? 1 : 0)}-{variant.Head.ToString().ToLowerInvariant()}-s{seed}",
+            Name = $"{Name}-{variant.Flavour.ToString().ToLowerInvariant()}-zi{(zeroInit ? 1 : 0)}-{variant.Head.ToString().ToLowerInvariant()}"
+                + (Epochs.Count > 1 ? $"-e{epochs}" : "") + $"-s{seed}",
             Flavour = variant.Flavour,
             ZeroInitLast = zeroInit,
             Head = variant.Head,
             RecipeName = RecipeName,
             ImageSize = ImageSize,
-            Epochs = Epochs,
+            Epochs = epochs,
             Seed = seed,
             Dataset = Dataset,
             TrainPerClass = TrainPerClass,
@@ -93,5 +116,21 @@ public sealed record ExperimentPipeline
             MaxStepsPerEpoch = MaxStepsPerEpoch,
             Precision = Precision,
             ChannelsLast = ChannelsLast,
+            ValidateEvery = ValidateEvery,
         };
+}
+
+/// <summary>Reads <c>5</c> or <c>[5, 10]</c> as a list; writes a single value as a number.</summary>
+public sealed class OneOrManyIntsConverter : JsonConverter<IReadOnlyList<int>>
+{
+    public override IReadOnlyList<int> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Number ? [reader.GetInt32()] : JsonSerializer.Deserialize<int[]>(ref reader, options) ?? [];
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<int> value, JsonSerializerOptions options)
+    {
+        if (value.Count == 1)
+            writer.WriteNumberValue(value[0]);
+        else
+            JsonSerializer.Serialize(writer, value.ToArray(), options);
+    }
 }

@@ -32,15 +32,35 @@ public static class RunCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]pipeline {pipeline.Name}[/]: {specs.Count} runs. {pipeline.Description}");
 
             var exported = new List<string>();
+            EvaluationSet? perRunSet = null;
             foreach (var spec in specs)
             {
-                TrainingConsole.Run(spec, runsRoot, cancellation);
-                if (!pipeline.Export)
+                if (pipeline.Results.Length > 0 && RunRecord.IsPublished(pipeline.Results, spec.Name))
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: finished earlier, published in {pipeline.Results}");
                     continue;
+                }
+                TrainingConsole.Run(spec, runsRoot, cancellation);
+                string runFolder = Path.Combine(runsRoot, spec.Name);
+                if (!pipeline.Export)
+                {
+                    if (pipeline.Results.Length > 0)
+                        RunRecord.Publish(runFolder, pipeline.Results);
+                    continue;
+                }
                 string onnx = Path.Combine(modelDir, spec.Name + ".onnx");
-                RunExport.Export(Path.Combine(runsRoot, spec.Name), onnx);
+                RunExport.Export(runFolder, onnx);
                 exported.Add(onnx);
                 AnsiConsole.MarkupLineInterpolated($"  exported {onnx}");
+                if (pipeline.EvaluateEachRun)
+                {
+                    perRunSet ??= EvaluationSetOf(pipeline, pipeline.Evaluate ?? new EvaluationStep());
+                    var scored = new ModelEvaluator(new EvaluationOptions { Device = parse.GetValue(device) }).Evaluate(new ModelToEvaluate(onnx), perRunSet);
+                    RunEvaluation.From(scored, perRunSet).Write(runFolder);
+                    AnsiConsole.MarkupLineInterpolated($"  ML.NET top-1 {scored.Metrics.Top1:P2} on {perRunSet.Name} ({scored.Device})");
+                }
+                if (pipeline.Results.Length > 0)
+                    RunRecord.Publish(runFolder, pipeline.Results);
                 if (pipeline.Int8)
                 {
                     string int8 = Path.Combine(modelDir, spec.Name + ".int8.onnx");
@@ -52,9 +72,7 @@ public static class RunCommand
 
             if (pipeline.Evaluate is not { } step || exported.Count == 0)
                 return Task.FromResult(ExitCodes.Ok);
-            var dataset = DatasetOptions.Open(pipeline.Dataset is null ? null : new DirectoryInfo(pipeline.Dataset));
-            var images = DatasetOptions.SplitOf(dataset, step.Split, step.PerClassLimit > 0 ? step.PerClassLimit : null);
-            var set = DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {step.Split}");
+            var set = perRunSet ?? EvaluationSetOf(pipeline, step);
             var outcome = EvaluationJob.Run(new EvaluationJobRequest
             {
                 Models = exported.Select(m => new ModelToEvaluate(m)).ToArray(),
@@ -68,5 +86,12 @@ public static class RunCommand
             return Task.FromResult(outcome.ExitCode);
         });
         return command;
+    }
+
+    private static EvaluationSet EvaluationSetOf(ExperimentPipeline pipeline, EvaluationStep step)
+    {
+        var dataset = DatasetOptions.Open(pipeline.Dataset is null ? null : new DirectoryInfo(pipeline.Dataset));
+        var images = DatasetOptions.SplitOf(dataset, step.Split, step.PerClassLimit > 0 ? step.PerClassLimit : null);
+        return DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {step.Split}");
     }
 }

@@ -14,6 +14,17 @@ internal abstract class BasicBlock(string name) : nn.Module<Tensor, Tensor>(name
     /// <summary>The residual branch's last BatchNorm: the one zero-init-last zeroes.</summary>
     public abstract BatchNorm2d LastNorm { get; }
 
+    /// <summary>The residual branch: conv, BN, ReLU, conv, BN.</summary>
+    public abstract Tensor Branch(Tensor x);
+
+    /// <summary>The skip path: the input, or its 1x1 projection in a stage's first block.</summary>
+    public abstract Tensor Shortcut(Tensor x);
+
+    /// <summary>The block's output from its two paths: ReLU(branch + shortcut), the sum computed in place in <paramref name="branch"/>.</summary>
+    public abstract Tensor Join(Tensor branch, Tensor shortcut);
+
+    public sealed override Tensor forward(Tensor x) => Join(Branch(x), Shortcut(x));
+
     protected static Conv2d Conv3x3(long inPlanes, long outPlanes, long stride = 1) =>
         nn.Conv2d(inPlanes, outPlanes, kernel_size: 3, stride: stride, padding: 1, bias: false);
 
@@ -56,16 +67,11 @@ internal sealed class TorchvisionBasicBlock : BasicBlock
 
     public override BatchNorm2d LastNorm => bn2;
 
-    public override Tensor forward(Tensor x)
-    {
-        var identity = x;
-        var @out = relu.forward(bn1.forward(conv1.forward(x)));
-        @out = bn2.forward(conv2.forward(@out));
-        if (downsample is not null)
-            identity = downsample.forward(x);
-        @out.add_(identity);
-        return relu.forward(@out);
-    }
+    public override Tensor Branch(Tensor x) => bn2.forward(conv2.forward(relu.forward(bn1.forward(conv1.forward(x)))));
+
+    public override Tensor Shortcut(Tensor x) => downsample is null ? x : downsample.forward(x);
+
+    public override Tensor Join(Tensor branch, Tensor shortcut) => relu.forward(branch.add_(shortcut));
 }
 
 /// <summary>
@@ -106,14 +112,9 @@ internal sealed class TimmBasicBlock : BasicBlock
         nn.init.zeros_(bn2.weight!);
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        var shortcut = x;
-        var y = act1.forward(bn1.forward(conv1.forward(x)));
-        y = bn2.forward(conv2.forward(y));
-        if (downsample is not null)
-            shortcut = downsample.forward(shortcut);
-        y.add_(shortcut);
-        return act2.forward(y);
-    }
+    public override Tensor Branch(Tensor x) => bn2.forward(conv2.forward(act1.forward(bn1.forward(conv1.forward(x)))));
+
+    public override Tensor Shortcut(Tensor x) => downsample is null ? x : downsample.forward(x);
+
+    public override Tensor Join(Tensor branch, Tensor shortcut) => act2.forward(branch.add_(shortcut));
 }

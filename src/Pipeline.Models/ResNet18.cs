@@ -42,6 +42,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
 #pragma warning restore IDE1006
 
     private readonly BasicBlock[] _blocks;
+    private readonly string[] _blockNames;
 
     public ResNetConfig Config { get; }
 
@@ -61,6 +62,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         maxpool = nn.MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
 
         var blocks = new List<BasicBlock>();
+        var blockNames = new List<string>();
         long inPlanes = 64;
         Sequential MakeLayer(int stage)
         {
@@ -76,6 +78,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
                     : new TorchvisionBasicBlock(inPlanes, planes, s, downsample);
                 stageBlocks[i] = block;
                 blocks.Add(block);
+                blockNames.Add($"layer{stage + 1}.{i}");
                 inPlanes = planes;
             }
             return nn.Sequential(stageBlocks);
@@ -85,6 +88,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         layer3 = MakeLayer(2);
         layer4 = MakeLayer(3);
         _blocks = [.. blocks];
+        _blockNames = [.. blockNames];
 
         if (config.Head == HeadKind.Fastai)
         {
@@ -163,13 +167,19 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Stem and the four stages: [N, 512, H/32, W/32].</summary>
-    public Tensor ForwardFeatures(Tensor x)
+    /// <summary>conv1, bn1, ReLU, max pool: [N, 64, H/4, W/4], the first residual block's input.</summary>
+    private Tensor ForwardStem(Tensor x)
     {
         x = conv1.forward(x);
         x = bn1.forward(x);
         x = (relu ?? act1)!.forward(x);
-        x = maxpool.forward(x);
+        return maxpool.forward(x);
+    }
+
+    /// <summary>Stem and the four stages: [N, 512, H/32, W/32].</summary>
+    public Tensor ForwardFeatures(Tensor x)
+    {
+        x = ForwardStem(x);
         x = layer1.forward(x);
         x = layer2.forward(x);
         x = layer3.forward(x);
@@ -186,6 +196,30 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) => ForwardHead(ForwardFeatures(x));
+
+    /// <summary>
+    /// Runs the stem and every residual block on <paramref name="x"/> and reads, per block, the norms of its two
+    /// paths and the mean |γ| of its last BatchNorm: how much each residual branch adds to what the skip carries.
+    /// The caller picks the mode (eval, for readings that do not move BatchNorm statistics) and <c>no_grad</c>.
+    /// </summary>
+    public IReadOnlyList<ResidualBlockReading> ReadResidualBlocks(Tensor x)
+    {
+        var readings = new List<ResidualBlockReading>(_blocks.Length);
+        x = ForwardStem(x);
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            var block = _blocks[i];
+            var branch = block.Branch(x);
+            var shortcut = block.Shortcut(x);
+            readings.Add(new ResidualBlockReading(
+                _blockNames[i],
+                branch.norm().item<float>(),
+                shortcut.norm().item<float>(),
+                block.LastNorm.weight!.abs().mean().item<float>()));
+            x = block.Join(branch, shortcut); // sums in place into branch: its norm is read above
+        }
+        return readings;
+    }
 
     /// <summary>
     /// BatchNorm γ/β and every bias: parameters the recipe keeps out of weight decay. timm's rule

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
@@ -7,19 +8,24 @@ namespace Pipeline.Training;
 
 /// <summary>
 /// The state at the end of an epoch: enough to continue the run as if it had never stopped
-/// (model, optimizer, libtorch's RNG, the metrics so far). One file, written atomically.
+/// (model, optimizer, libtorch's RNG, the metrics so far). One file, written atomically, ending in the SHA-256
+/// of everything before it: damage anywhere is a clear error on load, never silently wrong weights.
 /// </summary>
 public static class Checkpoint
 {
     private const string Magic = "PIPELINE-CHECKPOINT";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private const int ChecksumBytes = 32;
 
-    public sealed record Header(string SpecJson, int EpochsDone, long GlobalStep, IReadOnlyList<EpochMetrics> History, string DatasetFingerprint);
+    /// <param name="Dynamics">The dynamics records so far (null in checkpoints written before they existed).</param>
+    public sealed record Header(string SpecJson, int EpochsDone, long GlobalStep, IReadOnlyList<EpochMetrics> History, string DatasetFingerprint,
+        IReadOnlyList<DynamicsRecord>? Dynamics = null);
 
     public static void Save(string path, Header header, nn.Module model, optim.Optimizer optimizer)
     {
-        RunFolder.WriteAtomically(path, stream =>
+        RunFolder.WriteAtomically(path, file =>
         {
+            using var stream = new HashingStream(file);
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             writer.Write(Magic);
             writer.Write(FormatVersion);
@@ -33,6 +39,8 @@ public static class Checkpoint
             var bytes = rng.bytes.ToArray();
             writer.Write(bytes.Length);
             writer.Write(bytes);
+            writer.Flush();
+            file.Write(stream.Hash());
         });
     }
 
@@ -62,6 +70,7 @@ public static class Checkpoint
 
     private static BinaryReader Open(string path)
     {
+        VerifyChecksum(path);
         var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
         try
         {
@@ -81,6 +90,60 @@ public static class Checkpoint
         {
             reader.Dispose();
             throw;
+        }
+    }
+
+    /// <exception cref="InvalidDataException">The file is shorter than a checksum, or its content does not match it.</exception>
+    private static void VerifyChecksum(string path)
+    {
+        using var file = File.OpenRead(path);
+        if (file.Length < ChecksumBytes)
+            throw new InvalidDataException($"{path} is truncated ({file.Length} bytes). Delete it to start the run over.");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        for (long left = file.Length - ChecksumBytes; left > 0;)
+        {
+            int read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            hash.AppendData(buffer, 0, read);
+            left -= read;
+        }
+        var stored = new byte[ChecksumBytes];
+        file.ReadExactly(stored);
+        if (!hash.GetHashAndReset().AsSpan().SequenceEqual(stored))
+            throw new InvalidDataException(
+                $"{path} is damaged: its content does not match its checksum (truncated, or changed on disk). Delete it to start the run over.");
+    }
+
+    /// <summary>Passes writes through to the file and hashes them on the way.</summary>
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public byte[] Hash() => _hash.GetHashAndReset();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _hash.AppendData(buffer);
+            inner.Write(buffer);
+        }
+
+        public override void Flush() => inner.Flush();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                _hash.Dispose();
+            base.Dispose(disposing);
         }
     }
 

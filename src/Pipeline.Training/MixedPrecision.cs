@@ -10,7 +10,8 @@ namespace Pipeline.Training;
 /// its conv and linear weights in bf16; BatchNorm stays fp32 (libtorch's CPU batch norm takes bf16 input
 /// with fp32 weights). Each step copies the fp32 master weights into it, runs forward and backward there,
 /// then hands the gradients back to the master parameters in fp32, with the BatchNorm statistics. The
-/// optimizer, its state and the loss stay fp32; checkpoints, validation and export use the fp32 master.
+/// optimizer, its state and the loss stay fp32. Validation runs on the compute copy too (<see cref="EvalCopy"/>),
+/// as fast as the training forward pass; checkpoints, the dynamics probe and export use the fp32 master.
 /// (Swapping parameters in place is not possible: TorchSharp's weight setters dispose the old tensor.)
 /// </summary>
 public sealed class MixedPrecision : IDisposable
@@ -41,15 +42,29 @@ public sealed class MixedPrecision : IDisposable
     /// <summary>Syncs the compute copy from the master; run forward and backward on <see cref="Compute"/>, then dispose the step.</summary>
     public Step Begin()
     {
-        using (no_grad())
-        {
-            foreach (var (master, compute) in _parameters)
-                compute.copy_(master);
-            foreach (var (master, compute) in _buffers)
-                compute.copy_(master);
-        }
+        SyncFromMaster();
         _compute.train();
         return new Step(this);
+    }
+
+    /// <summary>
+    /// The compute copy synced from the master (weights and BatchNorm statistics) in eval mode: validation in bf16,
+    /// as fast as training's forward pass. The next <see cref="Begin"/> puts it back in train mode.
+    /// </summary>
+    public ResNet18 EvalCopy()
+    {
+        SyncFromMaster();
+        _compute.eval();
+        return _compute;
+    }
+
+    private void SyncFromMaster()
+    {
+        using var noGrad = no_grad();
+        foreach (var (master, compute) in _parameters)
+            compute.copy_(master);
+        foreach (var (master, compute) in _buffers)
+            compute.copy_(master);
     }
 
     /// <summary>The bf16 model to run the step's forward and backward on (input in <see cref="ComputeType"/>).</summary>

@@ -4,6 +4,7 @@ namespace Pipeline.Training;
 
 /// <summary>
 /// The files of one run: <c>config.json</c> (the resolved run definition), <c>metrics.jsonl</c> (one line per epoch),
+/// <c>dynamics.jsonl</c> (residual branches and gradients at a few points of training),
 /// <c>checkpoint.bin</c> (last finished epoch, for resume), <c>model.bin</c> (final weights),
 /// <c>summary.json</c> and <c>summary.md</c> (written when the run finishes).
 /// </summary>
@@ -12,6 +13,7 @@ public sealed class RunFolder(string path)
     public string Path { get; } = System.IO.Path.GetFullPath(path);
     public string SpecFile => Combine("config.json");
     public string MetricsFile => Combine("metrics.jsonl");
+    public string DynamicsFile => Combine("dynamics.jsonl");
     public string CheckpointFile => Combine("checkpoint.bin");
     public string ModelFile => Combine("model.bin");
     public string SummaryJson => Combine("summary.json");
@@ -23,6 +25,10 @@ public sealed class RunFolder(string path)
 
     public IReadOnlyList<EpochMetrics> ReadMetrics() => File.Exists(MetricsFile)
         ? File.ReadLines(MetricsFile).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l)!).ToList()
+        : [];
+
+    public IReadOnlyList<DynamicsRecord> ReadDynamics() => File.Exists(DynamicsFile)
+        ? File.ReadLines(DynamicsFile).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<DynamicsRecord>(l)!).ToList()
         : [];
 
     public RunSpec ReadSpec() => RunSpec.Load(SpecFile);
@@ -44,6 +50,13 @@ public sealed class RunFolder(string path)
         }
         File.Move(temp, path, overwrite: true);
     }
+
+    /// <summary>One JSON object per line (metrics.jsonl, dynamics.jsonl), written atomically.</summary>
+    public static void WriteJsonLines<T>(string path, IEnumerable<T> records) =>
+        WriteAtomically(path, string.Concat(records.Select(r => JsonSerializer.Serialize(r, JsonLines) + "\n")));
+
+    /// <summary>Keys as the records name them; text as written ("0.1.0+a5452d4", not "0.1.0\u002Ba5452d4").</summary>
+    private static readonly JsonSerializerOptions JsonLines = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void WriteAtomically(string path, string text) =>
         WriteAtomically(path, s =>
@@ -71,4 +84,9 @@ public sealed record RunSummary(
     double WallSeconds,
     double MeanTrainImagesPerSecond,
     string DatasetFingerprint,
-    string ModelSha256);
+    string ModelSha256)
+{
+    /// <summary>Training time alone (the optimizer steps and the loader), the rest of <see cref="WallSeconds"/> being validation, probes and checkpoints.</summary>
+    public double TrainSeconds { get; init; }
+    public string Version { get; init; } = "";
+}

@@ -49,6 +49,8 @@ public sealed record RunSpec
     public int? MaxStepsPerEpoch { get; init; }
     /// <summary>Threads libtorch may use; null: all cores.</summary>
     public int? Threads { get; init; }
+    /// <summary>Validate every N epochs (and always after the last): long runs save the time of most validations.</summary>
+    public int ValidateEvery { get; init; } = 1;
 
     [JsonIgnore]
     public Recipe Recipe => RecipeOverride ?? (Recipe.Presets.TryGetValue(RecipeName, out var r)
@@ -70,6 +72,7 @@ public sealed record RunSpec
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>This spec with <see cref="Precision.Auto"/> decided for this machine: what the trainer runs and records.</summary>
@@ -78,6 +81,25 @@ public sealed record RunSpec
         : this;
 
     public string ToJson() => JsonSerializer.Serialize(this with { RecipeOverride = Recipe }, Json);
+
+    /// <summary>
+    /// Whether <paramref name="recordedJson"/> (a run folder's config.json, a checkpoint's header) defines this
+    /// run. Compared as this version reads it, so a field added since with its default still matches.
+    /// </summary>
+    public bool IsDefinedBy(string recordedJson)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunSpec>(recordedJson, Json)?.ToJson() == ToJson();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether the epoch just finished (1-based) is validated.</summary>
+    public bool ValidatesAfter(int epoch) => epoch % ValidateEvery == 0 || epoch == Epochs;
 
     /// <summary>Reads a run file; errors name the file and the field.</summary>
     public static RunSpec Load(string path)
@@ -112,6 +134,7 @@ public sealed record RunSpec
             yield return $"name '{Name}' must be a non-empty folder name.";
         if (ImageSize is < 32 or > 1024) yield return $"imageSize must be between 32 and 1024 (is {ImageSize}).";
         if (Epochs < 1) yield return $"epochs must be at least 1 (is {Epochs}).";
+        if (ValidateEvery < 1) yield return $"validateEvery must be at least 1 (is {ValidateEvery}).";
         if (NoisyLabelsPercent is not (0 or 1 or 5 or 25 or 50)) yield return $"noisyLabelsPercent must be 0, 1, 5, 25 or 50 (is {NoisyLabelsPercent}).";
         if (TrainPerClass is < 1 || ValPerClass is < 1) yield return "trainPerClass and valPerClass must be at least 1 when given.";
         if (RecipeOverride is null && !Recipe.Presets.ContainsKey(RecipeName))

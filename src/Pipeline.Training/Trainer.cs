@@ -17,6 +17,9 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
 {
     public RunFolder FolderFor(RunSpec spec) => new(Path.Combine(runsRoot, spec.Name));
 
+    /// <summary>Probe images per class for <see cref="DynamicsProbe"/>: 40 on Imagenette, a fraction of a percent of training time.</summary>
+    internal const int ProbeImagesPerClass = 4;
+
     public RunSummary Run(RunSpec spec, CancellationToken cancellation = default)
     {
         spec.ThrowIfInvalid($"run '{spec.Name}'");
@@ -24,7 +27,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         TorchRuntime.EnsureLoaded();
         var folder = FolderFor(spec);
         string specJson = spec.ToJson();
-        PrepareFolder(folder, specJson);
+        PrepareFolder(folder, spec);
         if (folder.IsFinished)
             return folder.ReadSummary();
 
@@ -40,20 +43,6 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         using var optimizer = OptimizerFactory.Create(model, recipe);
         using var mixed = spec.Precision == Precision.Bf16 ? new MixedPrecision(model, spec.ChannelsLast) : null;
 
-        long stepsPerEpoch = data.StepsPerEpoch(spec);
-        var schedule = new OneCycleSchedule(recipe, stepsPerEpoch * spec.Epochs);
-        var history = new List<EpochMetrics>();
-        int startEpoch = 0;
-        if (File.Exists(folder.CheckpointFile))
-        {
-            var header = Checkpoint.Load(folder.CheckpointFile, model, optimizer);
-            if (header.SpecJson != specJson)
-                throw new RunSpecException($"{folder.CheckpointFile} belongs to a different run definition. Delete the run folder {folder.Path} or give the run another name.");
-            history.AddRange(header.History);
-            startEpoch = header.EpochsDone;
-            Report(spec, TrainingPhase.Preparing, startEpoch, 0, 0, 0, message: $"resuming after epoch {startEpoch}");
-        }
-
         var (mean, std) = recipe.MeanStd;
         using var meanT = tensor(mean).view(1, 3, 1, 1);
         using var stdT = tensor(std).view(1, 3, 1, 1);
@@ -66,30 +55,76 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             return spec.ChannelsLast ? MemoryFormat.ChannelsLast(x) : x;
         }
 
+        long stepsPerEpoch = data.StepsPerEpoch(spec);
+        var schedule = new OneCycleSchedule(recipe, stepsPerEpoch * spec.Epochs);
+        using var probe = new DynamicsProbe(model, Prepare(data.ProbeBatch(spec, ProbeImagesPerClass)).DetachFromDisposeScope(), stepsPerEpoch);
+        var history = new List<EpochMetrics>();
+        var dynamics = new List<DynamicsRecord>();
+        int startEpoch = 0;
+        if (File.Exists(folder.CheckpointFile))
+        {
+            var header = Checkpoint.Load(folder.CheckpointFile, model, optimizer);
+            if (!spec.IsDefinedBy(header.SpecJson))
+                throw new RunSpecException($"{folder.CheckpointFile} belongs to a different run definition. Delete the run folder {folder.Path} or give the run another name.");
+            // The checkpoint's history lacks only the write time of its own last epoch; metrics.jsonl, written after it, has it.
+            var written = folder.ReadMetrics().ToDictionary(m => m.Epoch, m => m.CheckpointSeconds);
+            history.AddRange(header.History.Select(h => h with { CheckpointSeconds = h.CheckpointSeconds ?? written.GetValueOrDefault(h.Epoch) }));
+            dynamics.AddRange(header.Dynamics ?? []);
+            startEpoch = header.EpochsDone;
+            Report(spec, TrainingPhase.Preparing, startEpoch, 0, 0, 0, message: $"resuming after epoch {startEpoch}");
+        }
+
         for (int epoch = startEpoch; epoch < spec.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            var (trainLoss, imagesPerSecond, lastLr) = TrainEpoch(spec, model, mixed, optimizer, data, schedule, epoch, stepsPerEpoch, Prepare, cancellation);
-            var (valLoss, top1, top5) = Validate(spec, model, data, epoch, Prepare, cancellation);
+            probe.Clock.Reset();
+            if (epoch == 0)
+                dynamics.Add(probe.Read(0)); // at initialisation
+            var trained = TrainEpoch(spec, model, mixed, optimizer, data, schedule, probe, dynamics, epoch, stepsPerEpoch, Prepare, folder, cancellation);
+            double trainSeconds = clock.Elapsed.TotalSeconds - probe.Clock.Elapsed.TotalSeconds;
+
+            var validationClock = Stopwatch.StartNew();
+            var validation = spec.ValidatesAfter(epoch + 1) ? Validate(spec, model, mixed, data, epoch, Prepare, cancellation) : default;
+            double valSeconds = validation.Images > 0 ? validationClock.Elapsed.TotalSeconds : 0;
+            ThrowIfNotFinite(spec, folder, epoch, ("validation loss", validation.Loss));
+
+            dynamics.Add(probe.Read((epoch + 1) * stepsPerEpoch));
             long liveTensors = LiveTensors(); // first: it collects garbage, so the memory figures below are after it
-            var metrics = new EpochMetrics(epoch + 1, trainLoss, valLoss, top1, top5, lastLr,
-                clock.Elapsed.TotalSeconds, imagesPerSecond, ProcessMemory.PeakResidentMiB(), ProcessMemory.AnonymousResidentMiB(), liveTensors);
-            history.Add(metrics);
+            var metrics = new EpochMetrics(epoch + 1, trained.Loss,
+                validation.Images > 0 ? validation.Loss : null, validation.Images > 0 ? validation.Top1 : null, validation.Images > 0 ? validation.Top5 : null,
+                trained.LastLr, 0, trained.Images / trainSeconds, ProcessMemory.PeakResidentMiB(), ProcessMemory.AnonymousResidentMiB(), liveTensors)
+            {
+                TrainSeconds = trainSeconds,
+                ValSeconds = valSeconds,
+                ProbeSeconds = probe.Clock.Elapsed.TotalSeconds,
+                ValImagesPerSecond = validation.Images > 0 ? validation.Images / valSeconds : null,
+                Version = ProjectVersion.Current,
+            };
+            history.Add(metrics with { WallSeconds = clock.Elapsed.TotalSeconds });
 
             // Checkpoint first, then the metrics file it implies: a crash in between leaves a
             // checkpoint whose header still holds the full history.
-            Checkpoint.Save(folder.CheckpointFile, new Checkpoint.Header(specJson, epoch + 1, (epoch + 1) * stepsPerEpoch, history, data.Fingerprint), model, optimizer);
-            RunFolder.WriteAtomically(folder.MetricsFile, string.Concat(history.Select(h => JsonSerializer.Serialize(h) + "\n")));
-            Report(spec, TrainingPhase.Validating, epoch + 1, stepsPerEpoch, stepsPerEpoch, valLoss,
-                message: $"epoch {epoch + 1}/{spec.Epochs}: train loss {trainLoss:F4}, val loss {valLoss:F4}, top-1 {top1:P2}, top-5 {top5:P2}, {imagesPerSecond:F1} img/s");
+            var checkpointClock = Stopwatch.StartNew();
+            Checkpoint.Save(folder.CheckpointFile, new Checkpoint.Header(specJson, epoch + 1, (epoch + 1) * stepsPerEpoch, history, data.Fingerprint, dynamics), model, optimizer);
+            history[^1] = metrics with { WallSeconds = clock.Elapsed.TotalSeconds, CheckpointSeconds = checkpointClock.Elapsed.TotalSeconds };
+            RunFolder.WriteJsonLines(folder.MetricsFile, history);
+            RunFolder.WriteJsonLines(folder.DynamicsFile, dynamics);
+            string validated = validation.Images > 0
+                ? $"val loss {validation.Loss:F4}, top-1 {validation.Top1:P2}, top-5 {validation.Top5:P2}"
+                : $"not validated (every {spec.ValidateEvery} epochs)";
+            Report(spec, TrainingPhase.Validating, epoch + 1, stepsPerEpoch, stepsPerEpoch, validation.Loss,
+                message: $"epoch {epoch + 1}/{spec.Epochs}: train loss {trained.Loss:F4}, {validated}, {metrics.TrainImagesPerSecond:F1} img/s");
         }
 
         return Finish(spec, folder, model, history, data.Fingerprint);
     }
 
-    private (double Loss, double ImagesPerSecond, double LastLr) TrainEpoch(
+    private readonly record struct EpochTraining(double Loss, long Images, double LastLr);
+
+    private EpochTraining TrainEpoch(
         RunSpec spec, ResNet18 model, MixedPrecision? mixed, optim.Optimizer optimizer, TrainingData data, OneCycleSchedule schedule,
-        int epoch, long stepsPerEpoch, Func<Batch, Tensor> prepare, CancellationToken cancellation)
+        DynamicsProbe probe, List<DynamicsRecord> dynamics, int epoch, long stepsPerEpoch, Func<Batch, Tensor> prepare, RunFolder folder,
+        CancellationToken cancellation)
     {
         var recipe = spec.Recipe;
         model.train();
@@ -110,25 +145,30 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             var x = prepare(batch);
             var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64);
             double value = step.Run(x, y);
-            if (!double.IsFinite(value))
-                throw new TrainingDivergedException(
-                    $"Run '{spec.Name}': the loss became {value} at epoch {epoch + 1}, step {stepIndex + 1} (lr {lr:G3}). " +
-                    $"Training stopped; the last good checkpoint (after epoch {epoch}) is kept. Lower the recipe's lrMax or check the data, then run again.");
+            ThrowIfNotFinite(spec, folder, epoch, ("training loss", value), $", step {stepIndex + 1} (lr {lr:G3})");
             lossSum += value * batch.Count;
             images += batch.Count;
             stepIndex++;
+            if (probe.WantsGradients(epoch, stepIndex))
+                probe.AddGradients();
+            if (probe.IsPoint(epoch, stepIndex))
+                dynamics.Add(probe.Read(epoch * stepsPerEpoch + stepIndex));
             double rate = images / clock.Elapsed.TotalSeconds;
             double remainingImages = (stepsPerEpoch - stepIndex + (spec.Epochs - epoch - 1) * stepsPerEpoch) * recipe.BatchSize;
             Report(spec, TrainingPhase.Training, epoch + 1, stepIndex, stepsPerEpoch, lossSum / images, rate,
-                TimeSpan.FromSeconds(remainingImages / Math.Max(rate, 1e-9) * (1 + data.ValidationShare)));
+                TimeSpan.FromSeconds(remainingImages / Math.Max(rate, 1e-9) * (1 + data.ValidationShare / spec.ValidateEvery)));
         }
-        return (lossSum / Math.Max(images, 1), images / clock.Elapsed.TotalSeconds, lr);
+        return new EpochTraining(lossSum / Math.Max(images, 1), images, lr);
     }
 
-    private (double Loss, double Top1, double Top5) Validate(
-        RunSpec spec, ResNet18 model, TrainingData data, int epoch, Func<Batch, Tensor> prepare, CancellationToken cancellation)
+    private readonly record struct Validation(double Loss, double Top1, double Top5, long Images);
+
+    /// <summary>Loss and top-1/top-5 over the val split, in the training precision (bf16 on the compute copy when training is bf16).</summary>
+    private Validation Validate(
+        RunSpec spec, ResNet18 model, MixedPrecision? mixed, TrainingData data, int epoch, Func<Batch, Tensor> prepare, CancellationToken cancellation)
     {
         model.eval();
+        var evaluated = mixed?.EvalCopy() ?? model;
         double lossSum = 0;
         long correct1 = 0, correct5 = 0, count = 0, step = 0;
         using var noGrad = no_grad();
@@ -137,7 +177,8 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var logits = model.forward(prepare(batch));
+            var x = prepare(batch);
+            var logits = mixed is null ? evaluated.forward(x) : evaluated.forward(x.to(MixedPrecision.ComputeType)).to(ScalarType.Float32);
             var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64);
             lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
             var top = logits.topk(Math.Min(5, (int)logits.shape[1])).indexes;
@@ -147,7 +188,20 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             count += batch.Count;
             Report(spec, TrainingPhase.Validating, epoch + 1, ++step, data.ValSteps(spec), lossSum / count, 0, TimeSpan.Zero);
         }
-        return (lossSum / count, (double)correct1 / count, (double)correct5 / count);
+        return new Validation(lossSum / count, (double)correct1 / count, (double)correct5 / count, count);
+    }
+
+    /// <summary>Stops a diverged run before anything of the bad epoch is written, naming the checkpoint that stays.</summary>
+    private static void ThrowIfNotFinite(RunSpec spec, RunFolder folder, int epoch, (string Name, double Value) measured, string where = "")
+    {
+        if (double.IsFinite(measured.Value))
+            return;
+        string kept = epoch == 0 || !File.Exists(folder.CheckpointFile)
+            ? "No checkpoint is kept: the run starts over when run again."
+            : $"The last good checkpoint, after epoch {epoch} ({folder.CheckpointFile}), is kept.";
+        throw new TrainingDivergedException(
+            $"Run '{spec.Name}': the {measured.Name} became {measured.Value} at epoch {epoch + 1}{where}. Training stopped. {kept} " +
+            "Lower the recipe's lrMax or check the data, then run again.");
     }
 
     /// <summary>
@@ -168,11 +222,15 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         using (var file = File.OpenRead(folder.ModelFile))
             sha = Convert.ToHexStringLower(SHA256.HashData(file));
         var last = history[^1];
-        var summary = new RunSummary(spec.Name, spec.Epochs, last.ValTop1, last.ValTop5, history.Max(h => h.ValTop1),
-            history.Sum(h => h.WallSeconds), history.Average(h => h.TrainImagesPerSecond), fingerprint, sha);
+        var summary = new RunSummary(spec.Name, spec.Epochs, last.ValTop1!.Value, last.ValTop5!.Value, history.Max(h => h.ValTop1)!.Value,
+            history.Sum(h => h.WallSeconds), history.Average(h => h.TrainImagesPerSecond), fingerprint, sha)
+        {
+            TrainSeconds = history.Sum(h => h.TrainSeconds),
+            Version = ProjectVersion.Current,
+        };
         RunFolder.WriteAtomically(folder.SummaryMarkdown, SummaryMarkdown(spec, summary, history));
         RunFolder.WriteAtomically(folder.SummaryJson, JsonSerializer.Serialize(summary, RunSpec.Json));
-        Report(spec, TrainingPhase.Finished, spec.Epochs, 0, 0, last.ValLoss, message: $"final val top-1 {last.ValTop1:P2}");
+        Report(spec, TrainingPhase.Finished, spec.Epochs, 0, 0, last.ValLoss!.Value, message: $"final val top-1 {last.ValTop1:P2}");
         return summary;
     }
 
@@ -186,24 +244,24 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             $"recipe {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {spec.Precision.ToString().ToLowerInvariant()}, channels-last {spec.ChannelsLast}.",
             "",
             $"Final val top-1 **{summary.FinalValTop1:P2}** (top-5 {summary.FinalValTop5:P2}), " +
-            $"{summary.WallSeconds / 60:F1} min, {summary.MeanTrainImagesPerSecond:F1} train images/s.",
+            $"{summary.WallSeconds / 60:F1} min ({summary.TrainSeconds / summary.WallSeconds:P0} of it training), {summary.MeanTrainImagesPerSecond:F1} train images/s; project {summary.Version}.",
             "",
-            "| epoch | train loss | val loss | val top-1 | val top-5 | lr (end) | wall s | img/s | peak RSS MiB | heap RSS MiB | live tensors |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| epoch | train loss | val loss | val top-1 | val top-5 | lr (end) | wall s | train s | val s | probe s | checkpoint s | img/s | peak RSS MiB | heap RSS MiB | live tensors |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         };
         lines.AddRange(history.Select(h =>
-            $"| {h.Epoch} | {h.TrainLoss:F4} | {h.ValLoss:F4} | {h.ValTop1:P2} | {h.ValTop5:P2} | {h.LearningRate:G3} | {h.WallSeconds:F0} | {h.TrainImagesPerSecond:F1} | {h.PeakRssMiB:F0} | {h.AnonRssMiB:F0} | {h.LiveTensors} |"));
+            $"| {h.Epoch} | {h.TrainLoss:F4} | {h.ValLoss:F4} | {h.ValTop1:P2} | {h.ValTop5:P2} | {h.LearningRate:G3} | {h.WallSeconds:F0} | {h.TrainSeconds:F0} | {h.ValSeconds:F1} | {h.ProbeSeconds:F2} | {h.CheckpointSeconds:F2} | {h.TrainImagesPerSecond:F1} | {h.PeakRssMiB:F0} | {h.AnonRssMiB:F0} | {h.LiveTensors} |"));
         return string.Join("\n", lines) + "\n";
     }
 
-    private static void PrepareFolder(RunFolder folder, string specJson)
+    private static void PrepareFolder(RunFolder folder, RunSpec spec)
     {
         Directory.CreateDirectory(folder.Path);
-        if (File.Exists(folder.SpecFile) && File.ReadAllText(folder.SpecFile) != specJson)
+        if (File.Exists(folder.SpecFile) && !spec.IsDefinedBy(File.ReadAllText(folder.SpecFile)))
             throw new RunSpecException(
                 $"{folder.Path} already holds a run with a different definition ({folder.SpecFile}). " +
                 "Give this run another name, or delete that folder to start over.");
-        RunFolder.WriteAtomically(folder.SpecFile, specJson);
+        RunFolder.WriteAtomically(folder.SpecFile, spec.ToJson());
     }
 
     private void Report(RunSpec spec, TrainingPhase phase, int epoch, long step, long steps, double loss,

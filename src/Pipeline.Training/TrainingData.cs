@@ -54,6 +54,21 @@ internal sealed class TrainingData : IDisposable
     public BatchLoader ValLoader(RunSpec spec) =>
         new(_val, new CenterCrop(spec.ImageSize), spec.Recipe.BatchSize, shuffle: false, spec.Seed, epoch: 0);
 
+    /// <summary>
+    /// The first <paramref name="perClass"/> val images of each class, centre-cropped as validation crops them:
+    /// the same pixels in every run of this image size and val slice, whatever its seed.
+    /// </summary>
+    public Batch ProbeBatch(RunSpec spec, int perClass)
+    {
+        var transform = new CenterCrop(spec.ImageSize);
+        var picked = Enumerable.Range(0, _val.Count).GroupBy(_val.Label).OrderBy(g => g.Key).SelectMany(g => g.Take(perClass)).ToArray();
+        int imageBytes = 3 * spec.ImageSize * spec.ImageSize;
+        var pixels = new byte[picked.Length * imageBytes];
+        for (int i = 0; i < picked.Length; i++)
+            transform.Apply(_val.Get(picked[i]), new Random(0), pixels.AsSpan(i * imageBytes, imageBytes));
+        return new Batch(pixels, picked.Select(_val.Label).ToArray(), picked.Length, spec.ImageSize);
+    }
+
     public void Dispose()
     {
         _train.Dispose();
