@@ -5,6 +5,7 @@
 //   Test / Ci            build and run every test project
 //   Reproduce            the reference experiment (pipelines/reference.json), end to end
 //   Run                  any pipeline: --pipeline=pipelines/<file>.json
+//   Results              regenerate docs/results/ from the seeded experiments' published run records
 //   Data                 verify the dataset and build the decoded caches (--data=DIR)
 //   DownloadData         download an official archive: --dest=DIR [--archive=imagenette2-320]
 //   Train                one run: --run=pipelines/runs/<file>.json
@@ -64,6 +65,10 @@ Task("Smoke")
 Task("Reproduce")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"run pipelines/reference.json --device {device}"));
+
+Task("Results")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline("results pipelines/zero-init-seeds.json pipelines/zero-init-long-run.json", withData: false));
 
 Task("Data")
     .IsDependentOn("Build")

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Pipeline.Data;
 using Pipeline.Evaluation;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Onnx;
@@ -75,7 +76,7 @@ public static class BenchCommand
                 evalImages = images.Count,
                 figures,
             };
-            RunFolder.WriteAtomically(target.FullName, JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteText(target.FullName, JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }));
             var table = new Table().AddColumns("group", "setting", "images/s", "× baseline", "note");
             foreach (var f in figures)
                 table.AddRow(f.Group, f.Name.EscapeMarkup(), f.ImagesPerSecond.ToString("F1"), f.Ratio.ToString("F2"), f.Note.EscapeMarkup());

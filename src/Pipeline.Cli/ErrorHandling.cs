@@ -1,5 +1,6 @@
 using Pipeline.Data;
 using Pipeline.Evaluation;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Onnx;

@@ -11,6 +11,7 @@ var root = new RootCommand(
     EvaluateCommand.Create(),
     ReportCommand.Create(),
     RunCommand.Create(),
+    ResultsCommand.Create(),
     DataCommand.Create(),
     BenchCommand.Create(),
 };

@@ -1,9 +1,6 @@
 using System.CommandLine;
-using Pipeline.Data;
-using Pipeline.Evaluation;
+using Pipeline.Experiments;
 using Pipeline.Inference;
-using Pipeline.Onnx;
-using Pipeline.Reporting;
 using Spectre.Console;
 
 namespace Pipeline.Cli;
@@ -27,71 +24,39 @@ public static class RunCommand
             if (parse.GetValue(data) is { } dir)
                 pipeline = pipeline with { Dataset = dir.FullName };
             string runsRoot = parse.GetValue(runs)!.FullName;
-            string modelDir = Path.Combine(parse.GetValue(models)!.FullName, pipeline.Name);
-            var specs = pipeline.Runs().ToList();
-            AnsiConsole.MarkupLineInterpolated($"[bold]pipeline {pipeline.Name}[/]: {specs.Count} runs. {pipeline.Description}");
-
-            var exported = new List<string>();
-            EvaluationSet? perRunSet = null;
-            foreach (var spec in specs)
-            {
-                if (pipeline.Results.Length > 0 && RunRecord.IsPublished(pipeline.Results, spec.Name))
-                {
-                    AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: finished earlier, published in {pipeline.Results}");
-                    continue;
-                }
-                TrainingConsole.Run(spec, runsRoot, cancellation);
-                string runFolder = Path.Combine(runsRoot, spec.Name);
-                if (!pipeline.Export)
-                {
-                    if (pipeline.Results.Length > 0)
-                        RunRecord.Publish(runFolder, pipeline.Results);
-                    continue;
-                }
-                string onnx = Path.Combine(modelDir, spec.Name + ".onnx");
-                RunExport.Export(runFolder, onnx);
-                exported.Add(onnx);
-                AnsiConsole.MarkupLineInterpolated($"  exported {onnx}");
-                if (pipeline.EvaluateEachRun)
-                {
-                    perRunSet ??= EvaluationSetOf(pipeline, pipeline.Evaluate ?? new EvaluationStep());
-                    var scored = new ModelEvaluator(new EvaluationOptions { Device = parse.GetValue(device) }).Evaluate(new ModelToEvaluate(onnx), perRunSet);
-                    RunEvaluation.From(scored, perRunSet).Write(runFolder);
-                    AnsiConsole.MarkupLineInterpolated($"  ML.NET top-1 {scored.Metrics.Top1:P2} on {perRunSet.Name} ({scored.Device})");
-                }
-                if (pipeline.Results.Length > 0)
-                    RunRecord.Publish(runFolder, pipeline.Results);
-                if (pipeline.Int8)
-                {
-                    string int8 = Path.Combine(modelDir, spec.Name + ".int8.onnx");
-                    RunExport.Export(Path.Combine(runsRoot, spec.Name), int8, int8CalibrationPerClass: pipeline.Int8CalibrationPerClass);
-                    exported.Add(int8);
-                    AnsiConsole.MarkupLineInterpolated($"  exported {int8} (int8)");
-                }
-            }
-
-            if (pipeline.Evaluate is not { } step || exported.Count == 0)
-                return Task.FromResult(ExitCodes.Ok);
-            var set = perRunSet ?? EvaluationSetOf(pipeline, step);
-            var outcome = EvaluationJob.Run(new EvaluationJobRequest
-            {
-                Models = exported.Select(m => new ModelToEvaluate(m)).ToArray(),
-                Set = set,
-                ReportDirectory = step.ReportDirectory.Length > 0 ? step.ReportDirectory : Path.Combine("reports", pipeline.Name),
-                HistoryPath = step.History.Length > 0 ? step.History : null,
-                RunsRoot = runsRoot,
-                Options = new EvaluationOptions { Device = parse.GetValue(device) },
-            }, Console.Out);
-            AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {Path.GetFullPath(outcome.Files.Html)}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]pipeline {pipeline.Name}[/]: {pipeline.Description}");
+            var runner = new ExperimentRunner(new ExperimentSteps(runsRoot, parse.GetValue(device)), new SynchronousProgress<ExperimentEvent>(Render));
+            var outcome = runner.Run(pipeline, new ExperimentPaths(runsRoot, parse.GetValue(models)!.FullName), cancellation);
             return Task.FromResult(outcome.ExitCode);
         });
         return command;
     }
 
-    private static EvaluationSet EvaluationSetOf(ExperimentPipeline pipeline, EvaluationStep step)
+    private static void Render(ExperimentEvent e)
     {
-        var dataset = DatasetOptions.Open(pipeline.Dataset is null ? null : new DirectoryInfo(pipeline.Dataset));
-        var images = DatasetOptions.SplitOf(dataset, step.Split, step.PerClassLimit > 0 ? step.PerClassLimit : null);
-        return DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {step.Split}");
+        switch (e)
+        {
+            case PlanReady plan:
+                AnsiConsole.MarkupLineInterpolated($"{plan.Runs.Count} runs: {string.Join(", ", plan.Runs.GroupBy(r => r.State).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"))}");
+                break;
+            case RunSkipped skipped:
+                AnsiConsole.MarkupLineInterpolated($"[bold]{skipped.Run.Spec.Name}[/]: {skipped.Reason}");
+                break;
+            case RunStarting starting:
+                AnsiConsole.MarkupLineInterpolated($"[grey]run {starting.Position} of {starting.Count}[/]");
+                break;
+            case ModelExported exported:
+                AnsiConsole.MarkupLineInterpolated($"  exported {exported.Path}{(exported.Int8 ? " (int8)" : "")}");
+                break;
+            case ModelEvaluated evaluated:
+                AnsiConsole.MarkupLineInterpolated($"  ML.NET top-1 {evaluated.Evaluation.Top1:P2} on {evaluated.Evaluation.Set} ({evaluated.Evaluation.Device})");
+                break;
+            case RunPublished published:
+                AnsiConsole.MarkupLineInterpolated($"  published {published.Folder}");
+                break;
+            case ReportWritten written:
+                AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {written.Report.HtmlPath}");
+                break;
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using Pipeline.Models;
-using Pipeline.Training;
+using Pipeline.Experiments;
 
 namespace Pipeline.Cli;
 
@@ -46,9 +45,10 @@ public static class TrainCommand
             {
                 var f = parse.GetValue(flavour);
                 var z = parse.GetValue(zeroInit);
+                var model = new ResNetConfig(f, z ?? ResNetConfig.LibraryZeroInitLast(f), parse.GetValue(head));
                 spec = new RunSpec
                 {
-                    Name = parse.GetValue(name) ?? $"{f.ToString().ToLowerInvariant()}-zi{((z ?? f == ResNetFlavour.Timm) ? 1 : 0)}-s{parse.GetValue(seed)}",
+                    Name = parse.GetValue(name) ?? RunNames.For(null, model, parse.GetValue(seed)),
                     Flavour = f,
                     ZeroInitLast = z,
                     Head = parse.GetValue(head),

@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using Pipeline.Training;
 using Spectre.Console;
 
@@ -18,12 +19,12 @@ public static class TrainingConsole
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask(spec.Name, maxValue: 1);
-                    return new Trainer(runsRoot, new SynchronousProgress(p => Render(p, task))).Run(spec, cancellation);
+                    return new Trainer(runsRoot, new SynchronousProgress<TrainingProgress>(p => Render(p, task))).Run(spec, cancellation);
                 });
         }
         else
         {
-            summary = new Trainer(runsRoot, new SynchronousProgress(PrintLine)).Run(spec, cancellation);
+            summary = new Trainer(runsRoot, new SynchronousProgress<TrainingProgress>(PrintLine)).Run(spec, cancellation);
         }
         var folder = new Trainer(runsRoot).FolderFor(spec);
         AnsiConsole.MarkupLineInterpolated($"[green]done[/]: val top-1 {summary.FinalValTop1:P2} after {summary.Epochs} epochs ({summary.WallSeconds / 60:F1} min). Run folder: {folder.Path}");
@@ -61,9 +62,10 @@ public static class TrainingConsole
         }
     }
 
-    /// <summary>IProgress that reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
+}
+
+/// <summary>IProgress that reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
+public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -23,6 +23,9 @@ public sealed record ModelEvaluation
     public required double WallSeconds { get; init; }
     /// <summary>ML.NET's top-1 next to the trainer's; null when the model does not say what the trainer measured.</summary>
     public AgreementCheck? Agreement { get; init; }
+
+    /// <summary>Whether the top-1 is clearly above guessing (derived from the metrics, so never out of step with them).</summary>
+    public ChanceCheck Chance => ChanceCheck.Of(Metrics);
 }
 
 /// <summary>ML.NET's top-1 next to the trainer's val top-1 from the model's metadata.</summary>

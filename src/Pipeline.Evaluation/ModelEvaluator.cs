@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using Microsoft.ML;
 using Pipeline.Inference;
 using SkiaSharp;
@@ -28,10 +27,6 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
 {
     private readonly EvaluationOptions _options = options ?? new EvaluationOptions();
 
-    public static string ProjectVersion { get; } =
-        typeof(ModelEvaluator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(ModelEvaluator).Assembly.GetName().Version?.ToString() ?? "unknown";
-
     /// <summary>Scores every model; stops at the first unusable input (nothing is half-done: history is written by the caller, after).</summary>
     public EvaluationRun EvaluateAll(IReadOnlyList<ModelToEvaluate> models, EvaluationSet set, Action<ModelEvaluation>? onEvaluated = null)
     {
@@ -51,7 +46,7 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
             Examples = set.Examples.Count,
             ExamplesFingerprint = set.ExamplesFingerprint,
             DatasetFingerprint = set.DatasetFingerprint,
-            ProjectVersion = ProjectVersion,
+            ProjectVersion = Experiments.ProjectVersion.Current,
             Models = results,
         };
     }

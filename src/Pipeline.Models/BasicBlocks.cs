@@ -29,13 +29,12 @@ internal abstract class BasicBlock(string name) : nn.Module<Tensor, Tensor>(name
         nn.Conv2d(inPlanes, outPlanes, kernel_size: 3, stride: stride, padding: 1, bias: false);
 
     /// <summary>
-    /// The 1x1 projection shortcut of a stage's first block (torchvision's <c>_make_layer</c>, timm's
-    /// <c>downsample_conv</c> with <c>down_kernel_size=1</c>: the same two modules).
+    /// The 1x1 projection shortcut of a block that changes resolution or channels
+    /// (<see cref="Pipeline.Experiments.BlockLayout.HasProjectionShortcut"/>): torchvision's <c>_make_layer</c> and timm's
+    /// <c>downsample_conv</c> with <c>down_kernel_size=1</c> build the same two modules.
     /// </summary>
-    public static Sequential? Downsample(long inPlanes, long planes, long stride) =>
-        stride != 1 || inPlanes != planes
-            ? nn.Sequential(nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false), nn.BatchNorm2d(planes))
-            : null;
+    public static Sequential Downsample(long inPlanes, long planes, long stride) =>
+        nn.Sequential(nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false), nn.BatchNorm2d(planes));
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -16,11 +17,11 @@ namespace Pipeline.Models;
 /// </remarks>
 public sealed class ResNet18 : nn.Module<Tensor, Tensor>
 {
-    /// <summary>Channels of <see cref="ForwardFeatures"/>' output (timm's <c>num_features</c>).</summary>
-    public const int NumFeatures = 512;
+    /// <summary>The layout this class builds: the same description the ONNX writer walks.</summary>
+    public static ResNetLayout Layout => ResNetLayout.ResNet18;
 
-    private static readonly int[] s_stageChannels = [64, 128, 256, 512];
-    private const int BlocksPerStage = 2; // ResNet18: [2, 2, 2, 2] BasicBlocks
+    /// <summary>Channels of <see cref="ForwardFeatures"/>' output (timm's <c>num_features</c>).</summary>
+    public static int NumFeatures => Layout.Features;
 
 #pragma warning disable IDE1006 // PyTorch's names: RegisterComponents turns them into the state_dict keys
     // Stem. torchvision calls its activation `relu`, timm `act1`: exactly one of the two is set.
@@ -42,7 +43,6 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
 #pragma warning restore IDE1006
 
     private readonly BasicBlock[] _blocks;
-    private readonly string[] _blockNames;
 
     public ResNetConfig Config { get; }
 
@@ -53,42 +53,24 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         Config = config;
         bool timm = config.Flavour == ResNetFlavour.Timm;
 
-        conv1 = nn.Conv2d(3, 64, kernel_size: 7, stride: 2, padding: 3, bias: false);
-        bn1 = nn.BatchNorm2d(64);
+        conv1 = nn.Conv2d(3, Layout.StemChannels, kernel_size: 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(Layout.StemChannels);
         if (timm)
             act1 = nn.ReLU(inplace: true);
         else
             relu = nn.ReLU(inplace: true);
         maxpool = nn.MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
 
-        var blocks = new List<BasicBlock>();
-        var blockNames = new List<string>();
-        long inPlanes = 64;
-        Sequential MakeLayer(int stage)
+        _blocks = Layout.Blocks.Select(b =>
         {
-            long planes = s_stageChannels[stage];
-            long stride = stage == 0 ? 1 : 2;
-            var stageBlocks = new nn.Module<Tensor, Tensor>[BlocksPerStage];
-            for (int i = 0; i < BlocksPerStage; i++)
-            {
-                var downsample = i == 0 ? BasicBlock.Downsample(inPlanes, planes, stride) : null;
-                long s = i == 0 ? stride : 1;
-                BasicBlock block = timm
-                    ? new TimmBasicBlock(inPlanes, planes, s, downsample)
-                    : new TorchvisionBasicBlock(inPlanes, planes, s, downsample);
-                stageBlocks[i] = block;
-                blocks.Add(block);
-                blockNames.Add($"layer{stage + 1}.{i}");
-                inPlanes = planes;
-            }
-            return nn.Sequential(stageBlocks);
-        }
-        layer1 = MakeLayer(0);
-        layer2 = MakeLayer(1);
-        layer3 = MakeLayer(2);
-        layer4 = MakeLayer(3);
-        _blocks = [.. blocks];
-        _blockNames = [.. blockNames];
+            var downsample = b.HasProjectionShortcut ? BasicBlock.Downsample(b.InChannels, b.Channels, b.Stride) : null;
+            return timm
+                ? (BasicBlock)new TimmBasicBlock(b.InChannels, b.Channels, b.Stride, downsample)
+                : new TorchvisionBasicBlock(b.InChannels, b.Channels, b.Stride, downsample);
+        }).ToArray();
+        var stages = Layout.Stages.Select((_, stage) =>
+            nn.Sequential(_blocks.Where((_, i) => Layout.Blocks[i].Stage == stage).Cast<nn.Module<Tensor, Tensor>>().ToArray())).ToArray();
+        (layer1, layer2, layer3, layer4) = (stages[0], stages[1], stages[2], stages[3]);
 
         if (config.Head == HeadKind.Fastai)
         {
@@ -212,10 +194,10 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
             var branch = block.Branch(x);
             var shortcut = block.Shortcut(x);
             readings.Add(new ResidualBlockReading(
-                _blockNames[i],
+                Layout.Blocks[i].Name,
+                block.LastNorm.weight!.abs().mean().item<float>(),
                 branch.norm().item<float>(),
-                shortcut.norm().item<float>(),
-                block.LastNorm.weight!.abs().mean().item<float>()));
+                shortcut.norm().item<float>()));
             x = block.Join(branch, shortcut); // sums in place into branch: its norm is read above
         }
         return readings;

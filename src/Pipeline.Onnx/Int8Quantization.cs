@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
-using Pipeline.Inference;
 using ModelMetadata = Pipeline.Inference.ModelMetadata;
+using Pipeline.Inference;
 
 namespace Pipeline.Onnx;
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Pipeline.Data;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 
@@ -19,7 +21,7 @@ internal static class ModelCard
         string top1 = double.IsNaN(m.ValTop1) ? "not recorded" : (m.ValTop1 * 100).ToString("F2", inv) + " %";
         string meanStd = $"mean [{string.Join(", ", m.Mean.Select(v => v.ToString("R", inv)))}], std [{string.Join(", ", m.Std.Select(v => v.ToString("R", inv)))}]";
         bool identity = m.Mean.All(v => v == 0) && m.Std.All(v => v == 1);
-        int top = OnnxExporter.CenterCropOffset(m.InputHeight, m.CropSize), left = OnnxExporter.CenterCropOffset(m.InputWidth, m.CropSize);
+        int top = CenterCrop.Offset(m.InputHeight, m.CropSize), left = CenterCrop.Offset(m.InputWidth, m.CropSize);
 
         var sb = new StringBuilder();
         void Line(string s = "") => sb.Append(s).Append('\n');

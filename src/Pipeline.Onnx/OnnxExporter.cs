@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 
@@ -83,12 +84,6 @@ public static class OnnxExporter
         return metadata;
     }
 
-    /// <summary>
-    /// Where the graph's centre crop starts along a side of <paramref name="size"/> pixels: floor((size − crop) / 2).
-    /// Code that reproduces the preprocessing outside the graph (training, validation) must use the same offset.
-    /// </summary>
-    public static int CenterCropOffset(int size, int crop) => (size - crop) / 2;
-
     /// <summary>Lowercase hex SHA-256 of the bytes: the model card's fingerprint of the exported file.</summary>
     internal static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
@@ -121,41 +116,13 @@ public static class OnnxExporter
 
     private static void WriteAtomically(IReadOnlyList<(string Path, byte[] Bytes)> files, string target)
     {
-        var temps = new List<string>();
-        var moved = new List<string>();
         try
         {
-            foreach (var (path, bytes) in files)
-            {
-                string dir = Path.GetDirectoryName(path)!;
-                Directory.CreateDirectory(dir);
-                // Same folder as the target, so the rename below is atomic on one file system.
-                string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-                temps.Add(temp);
-                using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            for (int i = 0; i < files.Count; i++)
-            {
-                File.Move(temps[i], files[i].Path, overwrite: true);
-                moved.Add(files[i].Path);
-            }
+            // The card is renamed before the model: if the model's rename fails, the new card goes too.
+            AtomicFile.WriteAll(files.Select(f => (f.Path, (Action<Stream>)(s => s.Write(f.Bytes)))).ToArray());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            // The card is renamed before the model: if the model's rename fails, the new card goes too.
-            foreach (string temp in temps.Concat(moved))
-            {
-                try
-                {
-                    File.Delete(temp);
-                }
-                catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-                {
-                    // Best effort: the original error below is the one to report.
-                }
-            }
             throw new OnnxExportException($"{target}: cannot write the ONNX model there, nothing was written: {e.Message}", e);
         }
     }

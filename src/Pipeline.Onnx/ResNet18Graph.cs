@@ -1,3 +1,5 @@
+using Pipeline.Data;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Onnx.Protos;
@@ -26,8 +28,6 @@ internal static class ResNet18Graph
     public const string BatchDimension = "batch";
     public const string ProducerName = "Pipeline";
 
-    private static readonly int[] s_stageChannels = [64, 128, 256, 512];
-
     /// <param name="int8">Calibrated activation ranges: write the int8 QDQ graph (see <see cref="ActivationRanges"/>; needs folding).</param>
     /// <param name="observed">When given, the float graph exposes every activation int8 would quantize as an output, and their names are added here.</param>
     public static ModelProto Build(ResNet18 model, ModelMetadata metadata, bool foldBatchNorm, string source,
@@ -35,43 +35,36 @@ internal static class ResNet18Graph
     {
         var config = model.Config;
         var weights = ModelWeights.Read(model, source);
-        bool timm = config.Flavour == ResNetFlavour.Timm;
         var writer = new Writer(new GraphBuilder(GraphName(config)), weights, foldBatchNorm, int8, observed);
         var g = writer.Graph;
 
         g.Input(ModelMetadata.InputName, [1, 3, metadata.InputHeight, metadata.InputWidth], BatchDimension);
         string x = writer.Activation(Preprocess(g, metadata));
 
-        // Stem.
-        x = writer.ConvBatchNorm("conv1", "bn1", x, inChannels: 3, outChannels: 64, kernel: 7, stride: 2);
-        x = writer.Activation(g.Node("Relu", timm ? "act1" : "relu", [x]));
+        // The stem and the blocks as ResNet18.Layout describes them, nodes named after the flavour's modules.
+        var layout = ResNet18.Layout;
+        var (stemActivation, branchActivation, outputActivation) = ResNetLayout.ActivationNames(config.Flavour);
+        x = writer.ConvBatchNorm("conv1", "bn1", x, inChannels: 3, outChannels: layout.StemChannels, kernel: 7, stride: 2);
+        x = writer.Activation(g.Node("Relu", stemActivation, [x]));
         // Max pooling commutes with a monotonic quantization: same parameters on both sides, so it runs on uint8.
         x = writer.Activation(g.Node("MaxPool", "maxpool", [x], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)]), sameAs: x);
 
-        // Four stages of two BasicBlocks.
-        long inPlanes = 64;
-        for (int stage = 0; stage < 4; stage++)
+        foreach (var block in layout.Blocks)
         {
-            long planes = s_stageChannels[stage];
-            for (int b = 0; b < 2; b++)
-            {
-                string p = $"layer{stage + 1}.{b}";
-                long stride = stage > 0 && b == 0 ? 2 : 1;
-                string shortcut = x;
-                var y = writer.ConvBatchNorm($"{p}.conv1", $"{p}.bn1", x, inPlanes, planes, kernel: 3, stride);
-                y = writer.Activation(g.Node("Relu", timm ? $"{p}.act1" : $"{p}.relu", [y]));
-                y = writer.Activation(writer.ConvBatchNorm($"{p}.conv2", $"{p}.bn2", y, planes, planes, kernel: 3, stride: 1));
-                if (stride != 1 || inPlanes != planes)
-                    shortcut = writer.Activation(writer.ConvBatchNorm($"{p}.downsample.0", $"{p}.downsample.1", x, inPlanes, planes, kernel: 1, stride));
-                y = g.Node("Add", $"{p}.add", [y, shortcut]);
-                x = writer.Activation(g.Node("Relu", timm ? $"{p}.act2" : $"{p}.relu_1", [y]));
-                inPlanes = planes;
-            }
+            string p = block.Name;
+            string shortcut = x;
+            var y = writer.ConvBatchNorm($"{p}.conv1", $"{p}.bn1", x, block.InChannels, block.Channels, kernel: 3, block.Stride);
+            y = writer.Activation(g.Node("Relu", $"{p}.{branchActivation}", [y]));
+            y = writer.Activation(writer.ConvBatchNorm($"{p}.conv2", $"{p}.bn2", y, block.Channels, block.Channels, kernel: 3, stride: 1));
+            if (block.HasProjectionShortcut)
+                shortcut = writer.Activation(writer.ConvBatchNorm($"{p}.downsample.0", $"{p}.downsample.1", x, block.InChannels, block.Channels, kernel: 1, block.Stride));
+            y = g.Node("Add", $"{p}.add", [y, shortcut]);
+            x = writer.Activation(g.Node("Relu", $"{p}.{outputActivation}", [y]));
         }
 
         string logits = config.Head == HeadKind.Fastai
             ? writer.WriteFastaiHead(x, config.NumClasses)
-            : writer.WriteLibraryHead(x, config.NumClasses, timm);
+            : writer.WriteLibraryHead(x, config.NumClasses, config.Flavour == ResNetFlavour.Timm);
         g.Node("Softmax", "softmax", [logits], ModelMetadata.ProbabilitiesName, attributes: Int("axis", 1));
         g.Output(ModelMetadata.LogitsName, [1, config.NumClasses], BatchDimension);
         g.Output(ModelMetadata.ProbabilitiesName, [1, config.NumClasses], BatchDimension);
@@ -112,8 +105,7 @@ internal static class ResNet18Graph
         int crop = m.CropSize;
         if (crop < m.InputHeight || crop < m.InputWidth)
         {
-            // Offsets floor((size − crop) / 2), as OnnxExporter.CenterCropOffset documents.
-            long top = OnnxExporter.CenterCropOffset(m.InputHeight, crop), left = OnnxExporter.CenterCropOffset(m.InputWidth, crop);
+            long top = CenterCrop.Offset(m.InputHeight, crop), left = CenterCrop.Offset(m.InputWidth, crop);
             var starts = g.Initializer("preprocess.crop.starts", [top, left], [2]);
             var ends = g.Initializer("preprocess.crop.ends", [top + crop, left + crop], [2]);
             var axes = g.Initializer("preprocess.crop.axes", [2L, 3L], [2]);

@@ -1,8 +1,7 @@
-using System.Reflection;
 using Pipeline.Data;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
-using Pipeline.Training;
 using TorchSharp;
 
 namespace Pipeline.Onnx;
@@ -10,9 +9,6 @@ namespace Pipeline.Onnx;
 /// <summary>Exports a finished training run (its run folder) to a self-describing ONNX model.</summary>
 public static class RunExport
 {
-    public static string ProjectVersion =>
-        typeof(RunExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
-
     /// <summary>The Imagenette class table as the model's output classes (metadata order = label index).</summary>
     public static IReadOnlyList<ModelClass> ImagenetteModelClasses { get; } =
         ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray();
@@ -69,7 +65,7 @@ public static class RunExport
             ValTop1 = summary.FinalValTop1,
             DatasetFingerprint = summary.DatasetFingerprint,
             CheckpointSha256 = summary.ModelSha256,
-            ProjectVersion = ProjectVersion,
+            ProjectVersion = ProjectVersion.Current,
             RunName = spec.Name,
         };
         if (int8CalibrationPerClass is int perClass)

@@ -7,6 +7,7 @@ using OxyPlot.Legends;
 using OxyPlot.Series;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
+using Pipeline.Experiments;
 
 namespace Pipeline.Reporting;
 
@@ -142,18 +143,18 @@ public static partial class Charts
     }
 
     /// <summary>One metric per epoch, one line per training run (all variants on one plot).</summary>
-    public static PlotModel LearningCurves(IReadOnlyList<(string Label, TrainingRun Run)> runs, Func<EpochMetrics, double> metric, string title, string yTitle, bool percent)
+    public static PlotModel LearningCurves(IReadOnlyList<(string Label, TrainingRun Run)> runs, Func<EpochMetrics, double?> metric, string title, string yTitle, bool percent)
     {
         var plot = NewPlot(title);
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
-        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "epoch", MinimumPadding = 0.02, MaximumPadding = 0.02, MajorGridlineStyle = LineStyle.Dot });
+        plot.Axes.Add(EpochAxis());
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot, StringFormat = percent ? "0'%'" : null });
         for (int i = 0; i < runs.Count; i++)
         {
             var line = new LineSeries { Title = runs[i].Label, Color = Palette[i % Palette.Length], MarkerType = MarkerType.Circle, MarkerSize = 2.5 };
             foreach (var e in runs[i].Run.Epochs)
             {
-                double v = metric(e);
+                double v = metric(e) ?? double.NaN; // null: an epoch the run did not validate
                 if (double.IsFinite(v))
                     line.Points.Add(new DataPoint(e.Epoch, percent ? v * 100 : v));
             }
@@ -161,6 +162,38 @@ public static partial class Charts
         }
         return plot;
     }
+
+    /// <summary>Validation loss (solid) and training loss (dashed) per epoch, one colour per training run.</summary>
+    public static PlotModel LossCurves(IReadOnlyList<(string Label, TrainingRun Run)> runs)
+    {
+        var plot = NewPlot("Loss per epoch (trainer): val solid, train dashed");
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
+        plot.Axes.Add(EpochAxis());
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "cross-entropy loss", MajorGridlineStyle = LineStyle.Dot });
+        for (int i = 0; i < runs.Count; i++)
+        {
+            var colour = Palette[i % Palette.Length];
+            var val = new LineSeries { Title = runs[i].Label, Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 2.5 };
+            var train = new LineSeries { Title = null, Color = colour, LineStyle = LineStyle.Dash };
+            foreach (var e in runs[i].Run.Epochs)
+            {
+                if (e.ValLoss is double v && double.IsFinite(v))
+                    val.Points.Add(new DataPoint(e.Epoch, v));
+                if (double.IsFinite(e.TrainLoss))
+                    train.Points.Add(new DataPoint(e.Epoch, e.TrainLoss));
+            }
+            plot.Series.Add(val);
+            plot.Series.Add(train);
+        }
+        return plot;
+    }
+
+    /// <summary>Epochs are whole numbers: ticks at integers only, however few epochs there are.</summary>
+    private static LinearAxis EpochAxis() => new()
+    {
+        Position = AxisPosition.Bottom, Title = "epoch", MinimumMajorStep = 1, MinimumMinorStep = 1, StringFormat = "0",
+        MinimumPadding = 0.02, MaximumPadding = 0.02, MajorGridlineStyle = LineStyle.Dot,
+    };
 
     /// <summary>Top-1 of each model across the history's evaluation runs (on these examples), oldest to newest.</summary>
     public static PlotModel HistoryTrend(IReadOnlyList<HistoryRecord> records)

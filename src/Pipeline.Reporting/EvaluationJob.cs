@@ -21,6 +21,8 @@ public sealed record EvaluationJobRequest
     /// <summary>Exit with <see cref="EvaluationJob.RegressionExitCode"/> when a model regressed (for schedulers).</summary>
     public bool FailOnRegression { get; init; }
     public EvaluationOptions Options { get; init; } = new();
+    /// <summary>What the experiment found, in Markdown lines, for the report to open with.</summary>
+    public IReadOnlyList<string> Answer { get; init; } = [];
 }
 
 public sealed record EvaluationJobOutcome(EvaluationReport Report, ReportFiles Files, int ExitCode)
@@ -43,8 +45,12 @@ public static class EvaluationJob
         log ??= TextWriter.Null;
         var evaluator = new ModelEvaluator(request.Options);
         var run = evaluator.EvaluateAll(request.Models, request.Set, m =>
+        {
             log.WriteLine($"{m.ModelName}: top-1 {Charts.Pct(m.Metrics.Top1)} %, top-5 {Charts.Pct(m.Metrics.Top5)} %, " +
-                          $"{m.ImagesPerSecond:0.0} images/s on {m.Device}"));
+                          $"{m.ImagesPerSecond:0.0} images/s on {m.Device}");
+            if (!m.Chance.AboveChance)
+                log.WriteLine("WARNING " + m.Chance.Warning(m.ModelName));
+        });
 
         IReadOnlyList<ModelComparison>? comparisons = null;
         IReadOnlyList<HistoryRecord>? records = null;
@@ -56,7 +62,7 @@ public static class EvaluationJob
         }
 
         var report = EvaluationReport.Create(run, comparisons, request.RunsRoot, request.RunFolders, request.HistoryPath,
-            request.RegressionThresholdPp, records, request.Options.AgreementTolerancePp);
+            request.RegressionThresholdPp, records, request.Options.AgreementTolerancePp) with { Answer = request.Answer };
         var files = ReportWriter.Write(report, request.ReportDirectory);
         log.WriteLine($"Report: {files.Html}");
 

@@ -25,6 +25,11 @@ public sealed record EvaluationReport
     public double RegressionThresholdPp { get; init; }
     /// <summary>The history's records on this run's examples, for the trend plot (empty without history).</summary>
     public IReadOnlyList<HistoryRecord> History { get; init; } = [];
+    /// <summary>What the experiment behind these models found, in Markdown lines: the report opens with it (empty: none).</summary>
+    public IReadOnlyList<string> Answer { get; init; } = [];
+
+    /// <summary>Models whose top-1 is not clearly above chance: never shown as a success.</summary>
+    public IEnumerable<ModelReport> AtChance => Models.Where(m => !m.Evaluation.Chance.AboveChance);
 
     public IEnumerable<ModelReport> Regressions => Models.Where(m => m.Comparison?.IsRegression == true);
 
@@ -116,6 +121,7 @@ public sealed record EvaluationReport
             HistoryPath = historyPaths.Length == 0 ? null : string.Join("; ", historyPaths),
             RegressionThresholdPp = first.RegressionThresholdPp,
             History = reports.SelectMany(r => r.Report.History).Distinct().ToArray(),
+            Answer = reports.SelectMany(r => r.Report.Answer).ToArray(),
         };
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 
 namespace Pipeline.Reporting;
@@ -15,7 +16,7 @@ namespace Pipeline.Reporting;
 /// them changes the file's layout; bump <see cref="ReportWriter.JsonSchema"/> when older files would no longer read.
 /// </summary>
 /// <remarks>The history's records come last: a scheduled job's history grows by a record per model and night.</remarks>
-internal sealed record ReportDocument(string Schema, RunSection Run, IReadOnlyList<ModelSection> Models, HistorySection History)
+internal sealed record ReportDocument(string Schema, IReadOnlyList<string> Answer, RunSection Run, IReadOnlyList<ModelSection> Models, HistorySection History)
 {
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -34,6 +35,7 @@ internal sealed record ReportDocument(string Schema, RunSection Run, IReadOnlyLi
 
     public static ReportDocument From(EvaluationReport report) => new(
         ReportWriter.JsonSchema,
+        report.Answer,
         RunSection.From(report.Run),
         report.Models.Select(ModelSection.From).ToArray(),
         new HistorySection(report.HistoryPath, report.RegressionThresholdPp, report.History));
@@ -48,6 +50,7 @@ internal sealed record ReportDocument(string Schema, RunSection Run, IReadOnlyLi
             HistoryPath = History.Path,
             RegressionThresholdPp = History.RegressionThresholdPp,
             History = History.Records,
+            Answer = Answer,
         };
     }
 }

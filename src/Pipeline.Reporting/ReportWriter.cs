@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Evaluation;
+using Pipeline.Experiments;
 
 namespace Pipeline.Reporting;
 
@@ -14,7 +15,7 @@ public sealed record ReportFiles(string Json, string Markdown, string Html);
 /// (the summary, for a PR comment or a job summary) and <c>report.html</c> (self-contained: CSS and
 /// SVG plots inline, one file to keep as an artifact).
 /// </summary>
-public static class ReportWriter
+public static partial class ReportWriter
 {
     public const string JsonFileName = "report.json";
 
@@ -32,18 +33,13 @@ public static class ReportWriter
     }
 
     /// <summary>A reader (a web server, the artifact upload) never sees half a report.</summary>
-    private static void WriteAtomically(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WriteAtomically(string path, string text) => AtomicFile.WriteText(path, text);
 
     /// <summary>
     /// Version 2 holds everything the Markdown and HTML show (history records, training-run epochs and config,
     /// the full comparison), so <see cref="ReportReader"/> can render a report again without scoring.
     /// </summary>
-    public const string JsonSchema = "pipeline.evaluation-report/2";
+    public const string JsonSchema = "pipeline.evaluation-report/3";
 
     public static string ToJson(EvaluationReport report) =>
         JsonSerializer.Serialize(ReportDocument.From(report), ReportDocument.JsonOptions);
@@ -60,31 +56,58 @@ public static class ReportWriter
     private static string Gap(ModelReport r) =>
         r.Agreement is { } a ? a.GapPp.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + (a.Flagged ? " ⚠" : "") : "";
 
-    /// <summary>The comparison table's rows, shared by Markdown and HTML.</summary>
+    private static string Top1(ModelReport r) => Pct(r.Evaluation.Metrics.Top1) + (r.Evaluation.Chance.AboveChance ? "" : " ⚠ chance");
+
+    /// <summary>The comparison table's columns, shared by Markdown and HTML: what a reader compares models by.</summary>
     private static readonly (string Header, Func<ModelReport, string> Cell)[] SummaryColumns =
     [
         ("model", r => r.Evaluation.ModelName),
-        ("flavour", r => r.Evaluation.Metadata.Flavour),
         ("zero-init", r => r.Evaluation.Metadata.ZeroInitLast ? "yes" : "no"),
-        ("head", r => r.Evaluation.Metadata.Head),
         ("precision", r => r.Evaluation.Metadata.Quantization is { Length: > 0 } q ? q.Split(' ')[0] : "fp32"),
-        ("recipe", r => r.Evaluation.Metadata.Recipe),
         ("epochs", r => r.Evaluation.Metadata.Epochs.ToString(CultureInfo.InvariantCulture)),
         ("seed", r => r.Evaluation.Metadata.Seed.ToString(CultureInfo.InvariantCulture)),
-        ("top-1 %", r => Pct(r.Evaluation.Metrics.Top1)),
+        ("top-1 %", Top1),
         ("top-5 %", r => Pct(r.Evaluation.Metrics.Top5)),
-        ("macro acc %", r => Pct(r.Evaluation.Metrics.MacroAccuracy)),
-        ("log-loss", r => F(r.Evaluation.Metrics.LogLoss, "0.000")),
-        ("log-loss red.", r => F(r.Evaluation.Metrics.LogLossReduction, "0.000")),
         ("trainer top-1 %", r => r.Agreement is { } a ? Pct(a.TrainerTop1) : "–"),
         ("gap pp", Gap),
         ("Δ top-1 vs prev. pp", Delta),
         ("images/s", r => F(r.Evaluation.ImagesPerSecond, "0.0")),
-        ("wall s", r => F(r.Evaluation.WallSeconds, "0.0")),
     ];
 
     /// <summary>The first columns (model … seed) are text, left-aligned; the rest are numbers.</summary>
-    private const int TextColumns = 8;
+    private const int TextColumns = 5;
+
+    /// <summary>Columns rarely read, in a second table (HTML: folded away) so the comparison fits a laptop window.</summary>
+    private static readonly (string Header, Func<ModelReport, string> Cell)[] DetailColumns =
+    [
+        ("model", r => r.Evaluation.ModelName),
+        ("flavour", r => r.Evaluation.Metadata.Flavour),
+        ("head", r => r.Evaluation.Metadata.Head),
+        ("recipe", r => r.Evaluation.Metadata.Recipe),
+        ("macro acc %", r => Pct(r.Evaluation.Metrics.MacroAccuracy)),
+        ("log-loss", r => F(r.Evaluation.Metrics.LogLoss, "0.000")),
+        ("log-loss red.", r => F(r.Evaluation.Metrics.LogLossReduction, "0.000")),
+        ("wall s", r => F(r.Evaluation.WallSeconds, "0.0")),
+        ("file", r => Shown(r.Evaluation.ModelPath)),
+    ];
+
+    /// <summary>A path as reports show it: relative to the working folder when it lies below it (readable, and no home folder on display).</summary>
+    internal static string Shown(string path)
+    {
+        if (!Path.IsPathRooted(path))
+            return path;
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
+    }
+
+    private static void AppendTable(StringBuilder md, EvaluationReport report, (string Header, Func<ModelReport, string> Cell)[] columns, int textColumns)
+    {
+        md.AppendLine("| " + string.Join(" | ", columns.Select(c => c.Header)) + " |");
+        md.AppendLine("|" + string.Concat(columns.Select((c, i) => i < textColumns ? ":---|" : "---:|")));
+        foreach (var r in report.Models)
+            md.AppendLine("| " + string.Join(" | ", columns.Select(c => c.Cell(r).Replace("|", "\\|"))) + " |");
+        md.AppendLine();
+    }
 
     public static string ToMarkdown(EvaluationReport report)
     {
@@ -92,16 +115,29 @@ public static class ReportWriter
         var md = new StringBuilder();
         md.AppendLine($"# Evaluation of {report.Models.Count} model(s) on {run.SetName}");
         md.AppendLine();
+        if (report.Answer.Count > 0)
+        {
+            md.AppendLine("## The answer");
+            md.AppendLine();
+            foreach (string line in report.Answer)
+                md.AppendLine(line);
+            md.AppendLine();
+        }
         md.AppendLine($"- Run `{run.RunId}`, {run.StartedUtc.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, project {run.ProjectVersion}");
         md.AppendLine($"- {run.Examples} images, examples fingerprint `{Short(run.ExamplesFingerprint)}`, dataset fingerprint `{Short(run.DatasetFingerprint)}`");
         md.AppendLine($"- Device: {string.Join("; ", run.Models.Select(m => m.Device).Distinct())}");
         md.AppendLine($"- History: {(report.HistoryPath is null ? "not kept" : $"`{report.HistoryPath}`, regression = top-1 drop over {report.RegressionThresholdPp:0.##} pp")}");
         md.AppendLine();
-        md.AppendLine("| " + string.Join(" | ", SummaryColumns.Select(c => c.Header)) + " |");
-        md.AppendLine("|" + string.Concat(SummaryColumns.Select((c, i) => i < TextColumns ? ":---|" : "---:|")));
-        foreach (var r in report.Models)
-            md.AppendLine("| " + string.Join(" | ", SummaryColumns.Select(c => c.Cell(r).Replace("|", "\\|"))) + " |");
-        md.AppendLine();
+        AppendTable(md, report, SummaryColumns, TextColumns);
+        var atChance = report.AtChance.ToArray();
+        if (atChance.Length > 0)
+        {
+            md.AppendLine("## Warnings");
+            md.AppendLine();
+            foreach (var r in atChance)
+                md.AppendLine("- " + r.Evaluation.Chance.Warning(r.Evaluation.ModelName));
+            md.AppendLine();
+        }
 
         var regressions = report.Regressions.ToArray();
         if (regressions.Length > 0)
@@ -142,10 +178,29 @@ public static class ReportWriter
         foreach (var r in report.Models)
             md.AppendLine($"- {r.Evaluation.ModelName}: {r.TrainingRunNote}");
         md.AppendLine();
+        md.AppendLine("## Details");
+        md.AppendLine();
+        AppendTable(md, report, DetailColumns, 4);
         md.AppendLine($"Preprocessing: {report.Models[0].Evaluation.Preprocessing}.");
         md.AppendLine("The HTML report next to this file has the confusion matrices, per-class bars and learning curves.");
         return md.ToString();
     }
+
+    /// <summary>
+    /// One curve per training run: an int8 copy and its float model share the run, so the run is drawn once, named
+    /// after the run (not after whichever copy came first).
+    /// </summary>
+    private static (string Label, TrainingRun Run)[] CurveRuns(EvaluationReport report) =>
+        report.Models.Where(r => r.TrainingRun is { Epochs.Count: > 0 })
+            .GroupBy(r => r.TrainingRun!.Folder)
+            .Select(g => (g.First().TrainingRun!.Name, g.First().TrainingRun!))
+            .ToArray();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\*\*(.+?)\*\*")]
+    private static partial System.Text.RegularExpressions.Regex BoldMarkdown();
+
+    /// <summary>Markdown's **bold** as HTML, in text already HTML-encoded.</summary>
+    private static string Strong(string encoded) => BoldMarkdown().Replace(encoded, "<strong>$1</strong>");
 
     internal static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint.Length == 0 ? "unknown" : fingerprint;
 
@@ -180,10 +235,24 @@ public static class ReportWriter
 
         int regressions = report.Regressions.Count();
         int flagged = report.Models.Count(r => r.Agreement?.Flagged == true);
+        var atChance = report.AtChance.ToArray();
         html.Append("<p>");
         html.Append(regressions > 0 ? $"<span class=\"badge bad\">{regressions} regression(s)</span> " : report.HistoryPath is null ? "" : "<span class=\"badge ok\">no regression</span> ");
+        html.Append(atChance.Length > 0 ? $"<span class=\"badge warn\">{atChance.Length} model(s) at chance level: learned nothing usable</span> " : "");
         html.Append(flagged > 0 ? $"<span class=\"badge warn\">{flagged} model(s) disagree with their trainer</span>" : "");
         html.AppendLine("</p>");
+        foreach (var r in atChance)
+            html.AppendLine($"<p class=\"note\"><span class=\"badge warn\">at chance</span> {H(r.Evaluation.Chance.Warning(r.Evaluation.ModelName))}</p>");
+
+        var curves = CurveRuns(report);
+        if (report.Answer.Count > 0)
+        {
+            html.AppendLine("<h2>The answer</h2>");
+            foreach (string line in report.Answer)
+                html.AppendLine($"<p class=\"note\">{Strong(H(line))}</p>");
+            if (curves.Length > 0)
+                html.AppendLine("<div class=\"plots\">" + Charts.ToSvg(Charts.LearningCurves(curves, e => e.ValTop1, "Val top-1 per epoch (trainer)", "val top-1 (%)", percent: true), 580, 360) + "</div>");
+        }
 
         // One column per SummaryColumns entry: on a narrow window the table scrolls inside its box, not the whole page.
         html.AppendLine("<h2>Comparison</h2><div class=\"wide\"><table><tr>");
@@ -196,12 +265,19 @@ public static class ReportWriter
             for (int i = 0; i < SummaryColumns.Length; i++)
             {
                 var (header, cell) = SummaryColumns[i];
-                string cls = i < TextColumns ? " class=\"l\"" : header == "gap pp" && r.Agreement?.Flagged == true ? " class=\"flag\"" : "";
+                bool flag = (header == "gap pp" && r.Agreement?.Flagged == true) || (header == "top-1 %" && !r.Evaluation.Chance.AboveChance);
+                string cls = i < TextColumns ? " class=\"l\"" : flag ? " class=\"flag\"" : "";
                 html.Append($"<td{cls}>{H(cell(r))}</td>");
             }
             html.AppendLine("</tr>");
         }
         html.AppendLine("</table></div>");
+        html.AppendLine("<details><summary>More columns (flavour, head, recipe, macro accuracy, log-loss, time, file)</summary><div class=\"wide\"><table><tr>");
+        html.Append(string.Concat(DetailColumns.Select((c, i) => $"<th{(i < 4 || i == DetailColumns.Length - 1 ? " class=\"l\"" : "")}>{H(c.Header)}</th>")));
+        html.AppendLine("</tr>");
+        foreach (var r in report.Models)
+            html.AppendLine("<tr>" + string.Concat(DetailColumns.Select((c, i) => $"<td{(i < 4 || i == DetailColumns.Length - 1 ? " class=\"l\"" : "")}>{H(c.Cell(r))}</td>")) + "</tr>");
+        html.AppendLine("</table></div></details>");
         html.AppendLine($"<p class=\"meta\">Preprocessing: {H(report.Models[0].Evaluation.Preprocessing)}.</p>");
 
         if (report.Models.Any(r => r.Agreement is not null))
@@ -210,19 +286,21 @@ public static class ReportWriter
             foreach (var r in report.Models.Where(r => r.Agreement is not null))
             {
                 var a = r.Agreement!;
+                // "agrees" is about agreement only: a model at chance agrees with a trainer that learned nothing, and says so beside it.
                 html.AppendLine($"<li class=\"note\"><strong>{H(r.Evaluation.ModelName)}</strong>: ML.NET {Pct(a.MlNetTop1)} % vs trainer {Pct(a.TrainerTop1)} % " +
-                                $"({a.GapPp:+0.00;-0.00;0.00} pp) {(a.Flagged ? "<span class=\"badge warn\">gap</span>" : "<span class=\"badge ok\">agrees</span>")}<br>{H(a.Note)}</li>");
+                                $"({a.GapPp:+0.00;-0.00;0.00} pp) {(a.Flagged ? "<span class=\"badge warn\">gap</span>" : "<span class=\"badge ok\">agrees</span>")}" +
+                                $"{(r.Evaluation.Chance.AboveChance ? "" : " <span class=\"badge warn\">at chance</span>")}<br>{H(a.Note)}</li>");
             }
             html.AppendLine("</ul>");
         }
 
         html.AppendLine("<h2>Learning curves</h2>");
-        var runs = report.Models.Where(r => r.TrainingRun is { Epochs.Count: > 0 }).Select(r => (r.Evaluation.ModelName, r.TrainingRun!)).ToArray();
-        if (runs.Length > 0)
+        if (curves.Length > 0)
         {
             html.AppendLine("<div class=\"plots\">");
-            html.AppendLine(Charts.ToSvg(Charts.LearningCurves(runs, e => e.ValTop1, "Val top-1 per epoch (trainer)", "val top-1 (%)", percent: true), 580, 360));
-            html.AppendLine(Charts.ToSvg(Charts.LearningCurves(runs, e => e.ValLoss, "Val loss per epoch (trainer)", "val loss", percent: false), 580, 360));
+            if (report.Answer.Count == 0)
+                html.AppendLine(Charts.ToSvg(Charts.LearningCurves(curves, e => e.ValTop1, "Val top-1 per epoch (trainer)", "val top-1 (%)", percent: true), 580, 360));
+            html.AppendLine(Charts.ToSvg(Charts.LossCurves(curves), 580, 360));
             html.AppendLine("</div>");
         }
         html.AppendLine("<ul class=\"meta\">");
@@ -241,7 +319,7 @@ public static class ReportWriter
         {
             var m = r.Evaluation;
             html.AppendLine($"<h2>{H(m.ModelName)}</h2>");
-            html.AppendLine($"<p class=\"meta\"><code>{H(m.ModelPath)}</code> · sha256 <code>{H(Short(m.ModelSha256))}</code> · {H(m.Device)} · " +
+            html.AppendLine($"<p class=\"meta\"><code>{H(Shown(m.ModelPath))}</code> · sha256 <code>{H(Short(m.ModelSha256))}</code> · {H(m.Device)} · " +
                             $"{F(m.ImagesPerSecond, "0.0")} images/s · metadata {(m.MetadataFromFile ? "from the file" : "given explicitly")}</p>");
             html.AppendLine("<div class=\"plots\">");
             int classes = m.Metrics.PerClass.Count;
@@ -253,7 +331,7 @@ public static class ReportWriter
                 html.AppendLine($"<tr><td class=\"l\">{H(c.Name)}</td><td class=\"l\">{H(c.Id)}</td><td>{c.Support}</td><td>{Pct(c.Precision)}</td><td>{Pct(c.Recall)}</td><td>{F(c.LogLoss, "0.000")}</td></tr>");
             html.AppendLine("</table>");
         }
-        html.AppendLine($"<p class=\"meta\">Written by Pipeline.Reporting {H(ModelEvaluator.ProjectVersion)}; report.json next to this file has every number.</p>");
+        html.AppendLine($"<p class=\"meta\">Written by Pipeline.Reporting {H(ProjectVersion.Current)}; report.json next to this file has every number.</p>");
         html.AppendLine("</body></html>");
         return html.ToString();
     }

@@ -1,21 +1,16 @@
 using System.Globalization;
 using System.Text.Json;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 
 namespace Pipeline.Reporting;
 
-/// <summary>One line of a run's <c>metrics.jsonl</c> (accuracies as fractions; NaN when absent).</summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValLoss, double ValTop1, double ValTop5, double LearningRate, double WallSeconds, double ImagesPerSecond);
-
 /// <summary>
-/// A training run folder as the trainer leaves it: <c>metrics.jsonl</c> (one JSON object per epoch)
-/// and <c>config.json</c>. Reports draw its learning curves and quote its preprocessing settings.
+/// A training run as a report shows it, read through <see cref="RunFolder"/>: its epochs (the learning curves) and its
+/// config.json flattened (the preprocessing settings the agreement check quotes).
 /// </summary>
 public sealed record TrainingRun(string Folder, IReadOnlyList<EpochMetrics> Epochs, IReadOnlyDictionary<string, string> Config)
 {
-    public const string MetricsFile = "metrics.jsonl";
-    public const string ConfigFile = "config.json";
-
     public string Name => Path.GetFileName(Folder.TrimEnd('/', '\\'));
 
     /// <summary>
@@ -29,42 +24,24 @@ public sealed record TrainingRun(string Folder, IReadOnlyList<EpochMetrics> Epoc
             folder = Path.IsPathRooted(metadata.RunName) || runsRoot is null ? metadata.RunName : Path.Combine(runsRoot, metadata.RunName);
         if (folder is null)
             return (null, "the model does not name its training run (pipeline.run is empty): no learning curves");
-        if (!File.Exists(Path.Combine(folder, MetricsFile)))
-            return (null, $"training run folder '{folder}' has no {MetricsFile}: no learning curves");
+        var runFolder = new RunFolder(folder);
+        if (!File.Exists(runFolder.MetricsFile))
+            return (null, $"training run folder '{folder}' has no {Path.GetFileName(runFolder.MetricsFile)}: no learning curves");
         var run = Load(folder);
-        return (run, $"training run '{folder}', {run.Epochs.Count} epoch(s)");
+        return (run, $"training run '{ReportWriter.Shown(run.Folder)}', {run.Epochs.Count} epoch(s)");
     }
 
-    /// <exception cref="InvalidDataException">A line of metrics.jsonl is not a JSON object with an epoch.</exception>
+    /// <exception cref="InvalidDataException">A line of metrics.jsonl is not an epoch record.</exception>
     public static TrainingRun Load(string folder)
     {
-        var epochs = new List<EpochMetrics>();
-        int lineNumber = 0;
-        foreach (string line in File.ReadLines(Path.Combine(folder, MetricsFile)))
-        {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                var o = doc.RootElement;
-                double D(string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
-                epochs.Add(new EpochMetrics(o.GetProperty("epoch").GetInt32(), D("train_loss"), D("val_loss"), D("val_top1"), D("val_top5"), D("lr"), D("wall_s"), D("images_per_s")));
-            }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                throw new InvalidDataException($"{Path.Combine(folder, MetricsFile)}:{lineNumber}: not an epoch record ({ex.Message}).", ex);
-            }
-        }
-        return new TrainingRun(Path.GetFullPath(folder), epochs.OrderBy(e => e.Epoch).ToArray(), ReadConfig(folder));
+        var run = new RunFolder(folder);
+        return new TrainingRun(run.Path, run.ReadMetrics().OrderBy(e => e.Epoch).ToArray(), ReadConfig(run.SpecFile));
     }
 
     /// <summary>config.json flattened to "a.b" → text, for quoting settings in reports.</summary>
-    private static IReadOnlyDictionary<string, string> ReadConfig(string folder)
+    private static IReadOnlyDictionary<string, string> ReadConfig(string path)
     {
         var config = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        string path = Path.Combine(folder, ConfigFile);
         if (!File.Exists(path))
             return config;
         try
@@ -102,7 +79,7 @@ public sealed record TrainingRun(string Folder, IReadOnlyList<EpochMetrics> Epoc
                 .Any(k => kv.Key.Contains(k, StringComparison.OrdinalIgnoreCase)))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    public double FinalValTop1 => Epochs.Count == 0 ? double.NaN : Epochs[^1].ValTop1;
+    public double FinalValTop1 => Epochs.Count == 0 ? double.NaN : Epochs[^1].ValTop1 ?? double.NaN;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} ({Epochs.Count} epochs)");
 }

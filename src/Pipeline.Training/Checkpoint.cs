@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Pipeline.Experiments;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public static class Checkpoint
 
     public static void Save(string path, Header header, nn.Module model, optim.Optimizer optimizer)
     {
-        RunFolder.WriteAtomically(path, file =>
+        AtomicFile.Write(path, file =>
         {
             using var stream = new HashingStream(file);
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pipeline.Experiments;
 using Pipeline.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -111,7 +112,7 @@ internal sealed class DynamicsProbe : IDisposable
             _gradSteps = 0;
         }
         Clock.Stop();
-        return new DynamicsRecord(globalStep, (double)globalStep / _stepsPerEpoch, blocks.Select(BlockDynamics.From).ToArray(), grads, steps);
+        return new DynamicsRecord(globalStep, (double)globalStep / _stepsPerEpoch, blocks, grads, steps);
     }
 
     public void Dispose() => _input.Dispose();

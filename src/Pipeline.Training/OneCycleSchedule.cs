@@ -1,3 +1,5 @@
+using Pipeline.Experiments;
+
 namespace Pipeline.Training;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pipeline.Experiments;
 using Pipeline.Models;
 using TorchSharp;
 using static TorchSharp.torch;

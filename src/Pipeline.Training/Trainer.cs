@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Pipeline.Data;
+using Pipeline.Experiments;
 using Pipeline.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -107,8 +107,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             var checkpointClock = Stopwatch.StartNew();
             Checkpoint.Save(folder.CheckpointFile, new Checkpoint.Header(specJson, epoch + 1, (epoch + 1) * stepsPerEpoch, history, data.Fingerprint, dynamics), model, optimizer);
             history[^1] = metrics with { WallSeconds = clock.Elapsed.TotalSeconds, CheckpointSeconds = checkpointClock.Elapsed.TotalSeconds };
-            RunFolder.WriteJsonLines(folder.MetricsFile, history);
-            RunFolder.WriteJsonLines(folder.DynamicsFile, dynamics);
+            folder.WriteProgress(history, dynamics);
             string validated = validation.Images > 0
                 ? $"val loss {validation.Loss:F4}, top-1 {validation.Top1:P2}, top-5 {validation.Top5:P2}"
                 : $"not validated (every {spec.ValidateEvery} epochs)";
@@ -217,7 +216,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
 
     private RunSummary Finish(RunSpec spec, RunFolder folder, ResNet18 model, List<EpochMetrics> history, string fingerprint)
     {
-        RunFolder.SaveWeights(folder.ModelFile, model);
+        Weights.Save(folder.ModelFile, model);
         string sha;
         using (var file = File.OpenRead(folder.ModelFile))
             sha = Convert.ToHexStringLower(SHA256.HashData(file));
@@ -228,30 +227,9 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             TrainSeconds = history.Sum(h => h.TrainSeconds),
             Version = ProjectVersion.Current,
         };
-        RunFolder.WriteAtomically(folder.SummaryMarkdown, SummaryMarkdown(spec, summary, history));
-        RunFolder.WriteAtomically(folder.SummaryJson, JsonSerializer.Serialize(summary, RunSpec.Json));
+        folder.WriteSummary(spec, summary, history);
         Report(spec, TrainingPhase.Finished, spec.Epochs, 0, 0, last.ValLoss!.Value, message: $"final val top-1 {last.ValTop1:P2}");
         return summary;
-    }
-
-    private static string SummaryMarkdown(RunSpec spec, RunSummary summary, IReadOnlyList<EpochMetrics> history)
-    {
-        var lines = new List<string>
-        {
-            $"# Run {spec.Name}",
-            "",
-            $"ResNet18, {spec.Flavour} flavour, zero-init last BN γ: {spec.EffectiveZeroInitLast}, {spec.Head} head; " +
-            $"recipe {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {spec.Precision.ToString().ToLowerInvariant()}, channels-last {spec.ChannelsLast}.",
-            "",
-            $"Final val top-1 **{summary.FinalValTop1:P2}** (top-5 {summary.FinalValTop5:P2}), " +
-            $"{summary.WallSeconds / 60:F1} min ({summary.TrainSeconds / summary.WallSeconds:P0} of it training), {summary.MeanTrainImagesPerSecond:F1} train images/s; project {summary.Version}.",
-            "",
-            "| epoch | train loss | val loss | val top-1 | val top-5 | lr (end) | wall s | train s | val s | probe s | checkpoint s | img/s | peak RSS MiB | heap RSS MiB | live tensors |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        };
-        lines.AddRange(history.Select(h =>
-            $"| {h.Epoch} | {h.TrainLoss:F4} | {h.ValLoss:F4} | {h.ValTop1:P2} | {h.ValTop5:P2} | {h.LearningRate:G3} | {h.WallSeconds:F0} | {h.TrainSeconds:F0} | {h.ValSeconds:F1} | {h.ProbeSeconds:F2} | {h.CheckpointSeconds:F2} | {h.TrainImagesPerSecond:F1} | {h.PeakRssMiB:F0} | {h.AnonRssMiB:F0} | {h.LiveTensors} |"));
-        return string.Join("\n", lines) + "\n";
     }
 
     private static void PrepareFolder(RunFolder folder, RunSpec spec)
@@ -261,7 +239,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             throw new RunSpecException(
                 $"{folder.Path} already holds a run with a different definition ({folder.SpecFile}). " +
                 "Give this run another name, or delete that folder to start over.");
-        RunFolder.WriteAtomically(folder.SpecFile, spec.ToJson());
+        folder.WriteSpec(spec);
     }
 
     private void Report(RunSpec spec, TrainingPhase phase, int epoch, long step, long steps, double loss,

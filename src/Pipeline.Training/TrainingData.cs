@@ -1,4 +1,5 @@
 using Pipeline.Data;
+using Pipeline.Experiments;
 
 namespace Pipeline.Training;
 

@@ -1,4 +1,5 @@
 using Pipeline.Evaluation.Tests.Fixtures;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Xunit.Abstractions;

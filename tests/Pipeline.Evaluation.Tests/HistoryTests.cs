@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Pipeline.Evaluation.History;
+using Pipeline.Experiments;
 
 namespace Pipeline.Evaluation.Tests;
 

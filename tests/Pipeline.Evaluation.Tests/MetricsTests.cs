@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using static Pipeline.Evaluation.ImageClassificationPipeline;
 

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.Tests.Fixtures;
+using Pipeline.Experiments;
 using Pipeline.Models;
 using SkiaSharp;
 

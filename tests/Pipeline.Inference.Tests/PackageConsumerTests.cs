@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Pipeline.Evaluation.Tests.Fixtures;
+using Pipeline.Experiments;
 using Pipeline.Models;
 using Xunit.Abstractions;
 

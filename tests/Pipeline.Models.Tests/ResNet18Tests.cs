@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using Pipeline.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

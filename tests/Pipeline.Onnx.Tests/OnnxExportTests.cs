@@ -1,14 +1,16 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using ModelMetadata = Pipeline.Inference.ModelMetadata;
+using Pipeline.Data;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Models.Tests;
 using Pipeline.Onnx.Protos;
+using Tensor = TorchSharp.torch.Tensor;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using ModelMetadata = Pipeline.Inference.ModelMetadata;
-using Tensor = TorchSharp.torch.Tensor;
 
 namespace Pipeline.Onnx.Tests;
 
@@ -43,7 +45,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     /// <summary>The preprocessing the graph does, done here in TorchSharp: centre crop, /255, normalise.</summary>
     private static Tensor Preprocess(ModelMetadata m, float[] pixels, int count)
     {
-        int crop = m.CropSize, top = OnnxExporter.CenterCropOffset(m.InputHeight, crop), left = OnnxExporter.CenterCropOffset(m.InputWidth, crop);
+        int crop = m.CropSize, top = CenterCrop.Offset(m.InputHeight, crop), left = CenterCrop.Offset(m.InputWidth, crop);
         var x = tensor(pixels, [count, 3, m.InputHeight, m.InputWidth])
             .slice(2, top, top + crop, 1).slice(3, left, left + crop, 1) / 255f;
         return (x - tensor(m.Mean.ToArray()).view(1, 3, 1, 1)) / tensor(m.Std.ToArray()).view(1, 3, 1, 1);

@@ -1,4 +1,5 @@
 using Pipeline.Data;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Training;
@@ -66,7 +67,7 @@ public sealed class RunExportTests : IDisposable
         string folder = Path.Combine(_root, spec.Name);
         // Put a library-head model's weights where the fastai-head run expects its own.
         using (var other = ResNet18.Create(new ResNetConfig(ResNetFlavour.Torchvision, false, HeadKind.Library)))
-            RunFolder.SaveWeights(Path.Combine(folder, "model.bin"), other);
+            Weights.Save(Path.Combine(folder, "model.bin"), other);
         string onnx = Path.Combine(_root, "models", "other.onnx");
         var e = Assert.Throws<OnnxExportException>(() => RunExport.Export(folder, onnx));
         Assert.Contains("model.bin", e.Message);

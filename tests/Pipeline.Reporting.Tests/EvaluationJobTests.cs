@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
+using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
 using Pipeline.Evaluation.Tests.Fixtures;
-using Pipeline.Evaluation;
 using Pipeline.Inference;
 
 namespace Pipeline.Reporting.Tests;

@@ -25,7 +25,7 @@ public sealed class ReportReaderTests : IClassFixture<ReportReaderTests.WrittenR
         {
             string root = Models.Folder;
             string runsRoot = Path.Combine(root, "runs");
-            TrainingRuns.Write(runsRoot, "timm-zero-s1", [0.21, 0.34, 0.42], resize: "bilinear-no-antialias");
+            TrainingRuns.Write(runsRoot, "timm-zero-s1", [0.21, 0.34, 0.42], resizeScale: 1.25);
             var set = ColourImages.Set(Path.Combine(root, "images"), perClass: 3);
             string trained = Models.Random("timm-zero-s1", seed: 1,
                 metadata: TestModels.Metadata(Imagenette.Classes) with { RunName = "timm-zero-s1", Flavour = "timm", ZeroInitLast = true });
@@ -136,8 +136,9 @@ public sealed class ReportReaderTests : IClassFixture<ReportReaderTests.WrittenR
         Assert.Equal("colour", Assert.Single(combined.Regressions).Evaluation.ModelName);
         string md = ReportWriter.ToMarkdown(combined);
         Assert.Contains("# Evaluation of 3 model(s) on colours", md);
-        Assert.Contains("| tv-s2 | tiny | no |", md);
-        Assert.Contains("| timm-zero-s1 | timm | yes |", md);
+        Assert.Contains("| tv-s2 | no | fp32 |", md);
+        Assert.Contains("| timm-zero-s1 | yes | fp32 |", md);
+        Assert.Contains("| tv-s2 | tiny | mean-colour |", md); // the details table
     }
 
     [Fact]

@@ -18,9 +18,9 @@ public sealed class TrainingRunTests : IDisposable
 
         Assert.Equal([1, 2], run.Epochs.Select(e => e.Epoch));
         Assert.Equal(0.3, run.FinalValTop1);
-        Assert.Equal(1.9, run.Epochs[1].ValLoss, 6);
-        Assert.Equal("bilinear", run.PreprocessingSettings["data.val_resize"]);
-        Assert.Equal("64", run.PreprocessingSettings["data.image_size"]);
+        Assert.Equal(1.9, run.Epochs[1].ValLoss!.Value, 6);
+        Assert.Equal("1.125", run.PreprocessingSettings["recipeOverride.resizeScale"]);
+        Assert.Equal("64", run.PreprocessingSettings["imageSize"]);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using Pipeline.Training;
 
 namespace Pipeline.Training.Tests;

@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using Pipeline.Models;
 using Pipeline.Training;
 

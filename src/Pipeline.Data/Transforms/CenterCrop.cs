@@ -13,6 +13,12 @@ public sealed class CenterCrop(int size) : IImageTransform
     {
         Chw.CheckDestination(destinationChw, OutputSize);
         Chw.CheckFits(source, OutputSize, nameof(CenterCrop));
-        Chw.CopyCrop(source, (source.Width - OutputSize) / 2, (source.Height - OutputSize) / 2, OutputSize, destinationChw);
+        Chw.CopyCrop(source, Offset(source.Width, OutputSize), Offset(source.Height, OutputSize), OutputSize, destinationChw);
     }
+
+    /// <summary>
+    /// Where a centre crop of <paramref name="crop"/> starts along a side of <paramref name="size"/> pixels:
+    /// floor((size − crop) / 2). The one definition: validation here, the exported graph's crop and its model card use it.
+    /// </summary>
+    public static int Offset(int size, int crop) => (size - crop) / 2;
 }

@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Onnx;

@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using Pipeline.Inference;
 
 namespace Pipeline.Evaluation.Tests.Fixtures;

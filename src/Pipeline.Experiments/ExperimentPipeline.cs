@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Pipeline.Models;
-using Pipeline.Training;
 
-namespace Pipeline.Cli;
+namespace Pipeline.Experiments;
 
 /// <summary>One model variant of an experiment: flavour × zero-init flag × head; <paramref name="Seeds"/> narrows the pipeline's seeds for it.</summary>
 public sealed record Variant(ResNetFlavour Flavour, bool? ZeroInitLast = null, HeadKind Head = HeadKind.Fastai, IReadOnlyList<int>? Seeds = null);
@@ -57,17 +55,12 @@ public sealed record ExperimentPipeline
     /// </summary>
     public string Results { get; init; } = "";
 
-    private static readonly JsonSerializerOptions Json = new(RunSpec.Json)
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
+    private static readonly JsonSerializerOptions Json = RunSpec.Json;
 
     public static ExperimentPipeline Load(string path)
     {
         if (!File.Exists(path))
-            throw new UsageException($"{path}: no such pipeline file. See pipelines/ for the shipped ones.");
+            throw new RunSpecException($"{path}: no such pipeline file. See pipelines/ for the shipped ones.");
         try
         {
             var pipeline = JsonSerializer.Deserialize<ExperimentPipeline>(File.ReadAllText(path), Json)
@@ -84,7 +77,7 @@ public sealed record ExperimentPipeline
         }
         catch (JsonException e)
         {
-            throw new UsageException($"{path}: not a valid pipeline file: {e.Message}");
+            throw new RunSpecException($"{path}: not a valid pipeline file: {e.Message}");
         }
     }
 
@@ -98,13 +91,12 @@ public sealed record ExperimentPipeline
         from seed in Seeds
         from variant in Variants
         where variant.Seeds is null || variant.Seeds.Contains(seed)
-        let zeroInit = variant.ZeroInitLast ?? variant.Flavour == ResNetFlavour.Timm
+        let model = new ResNetConfig(variant.Flavour, variant.ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(variant.Flavour), variant.Head)
         select new RunSpec
         {
-            Name = $"{Name}-{variant.Flavour.ToString().ToLowerInvariant()}-zi{(zeroInit ? 1 : 0)}-{variant.Head.ToString().ToLowerInvariant()}"
-                + (Epochs.Count > 1 ? $"-e{epochs}" : "") + $"-s{seed}",
+            Name = RunNames.For(Name, model, seed, Epochs.Count > 1 ? epochs : null),
             Flavour = variant.Flavour,
-            ZeroInitLast = zeroInit,
+            ZeroInitLast = model.ZeroInitLast,
             Head = variant.Head,
             RecipeName = RecipeName,
             ImageSize = ImageSize,

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Pipeline.Models;
 
-namespace Pipeline.Training;
+namespace Pipeline.Experiments;
 
 [JsonConverter(typeof(JsonStringEnumConverter<Precision>))]
 public enum Precision
@@ -58,7 +57,7 @@ public sealed record RunSpec
         : throw new RunSpecException($"Unknown recipe '{RecipeName}'. Known: {string.Join(", ", Recipe.Presets.Keys)}."));
 
     [JsonIgnore]
-    public bool EffectiveZeroInitLast => ZeroInitLast ?? Flavour == ResNetFlavour.Timm;
+    public bool EffectiveZeroInitLast => ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(Flavour);
 
     [JsonIgnore]
     public ResNetConfig ModelConfig => new(Flavour, EffectiveZeroInitLast, Head, NumClasses: 10);
@@ -67,12 +66,19 @@ public sealed record RunSpec
     [JsonIgnore]
     public int ResizeSide => (int)Math.Round(ImageSize * Recipe.ResizeScale);
 
+    /// <summary>
+    /// config.json, run files and summary.json: camelCase keys, enums as words, and a key this version does not know
+    /// is an error (a misspelled <c>"epocs"</c> must not train with the default instead).
+    /// </summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
     };
 
     /// <summary>This spec with <see cref="Precision.Auto"/> decided for this machine: what the trainer runs and records.</summary>

@@ -1,4 +1,4 @@
-namespace Pipeline.Training;
+namespace Pipeline.Experiments;
 
 /// <summary>What this machine's CPU offers libtorch's kernels, read once from /proc/cpuinfo (Linux; elsewhere: nothing).</summary>
 public static class CpuFeatures

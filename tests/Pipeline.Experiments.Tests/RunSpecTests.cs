@@ -1,7 +1,5 @@
-using Pipeline.Models;
-using Pipeline.Training;
 
-namespace Pipeline.Training.Tests;
+namespace Pipeline.Experiments.Tests;
 
 public class RunSpecTests
 {
@@ -47,6 +45,36 @@ public class RunSpecTests
         Assert.Contains(path, Assert.Throws<RunSpecException>(() => RunSpec.Load(path)).Message);
         File.Delete(path);
         Assert.Contains("no such run file", Assert.Throws<RunSpecException>(() => RunSpec.Load(path)).Message);
+    }
+
+    [Fact]
+    public void A_misspelled_key_in_a_run_file_is_refused_not_replaced_by_the_default()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"runspec-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{ "name": "x", "epocs": 1 }""");
+        var e = Assert.Throws<RunSpecException>(() => RunSpec.Load(path));
+        File.Delete(path);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("epocs", e.Message);
+    }
+
+    [Fact]
+    public void A_recorded_definition_matches_by_meaning_so_a_field_added_later_with_its_default_still_matches()
+    {
+        var spec = new RunSpec { Name = "a", Seed = 3 };
+        string recorded = spec.ToJson().Replace(",\n  \"validateEvery\": 1", "", StringComparison.Ordinal);
+        Assert.DoesNotContain("validateEvery", recorded);
+        Assert.True(spec.IsDefinedBy(recorded));
+        Assert.False((spec with { Seed = 4 }).IsDefinedBy(recorded));
+        Assert.False(spec.IsDefinedBy("{ not json"));
+    }
+
+    [Fact]
+    public void Validation_happens_every_n_epochs_and_always_after_the_last()
+    {
+        var spec = new RunSpec { Name = "a", Epochs = 12, ValidateEvery = 5 };
+        Assert.Equal([5, 10, 12], Enumerable.Range(1, 12).Where(spec.ValidatesAfter));
+        Assert.Contains("validateEvery must be at least 1", string.Join(" ", (spec with { ValidateEvery = 0 }).Validate()));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Pipeline.Training;
+namespace Pipeline.Experiments;
 
 /// <summary>The version and git commit this build was made from: "0.1.0+a5452d4b01fc" (the SDK stamps the commit).</summary>
 public static class ProjectVersion

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using Pipeline.Models;
 
-namespace Pipeline.Training;
+namespace Pipeline.Experiments;
 
 /// <summary>
 /// One line of a run's dynamics.jsonl: how far each residual branch has woken up at one point of training.
@@ -9,21 +8,10 @@ namespace Pipeline.Training;
 /// eval mode; gradient norms are per parameter group (stem, layer1 … layer4, head) and averaged over
 /// <see cref="GradSteps"/> optimizer steps ending at this point (null before the first step).
 /// </summary>
+/// <param name="Epoch">Training progress in epochs (optimizer steps / steps per epoch): 0 at initialisation.</param>
 public sealed record DynamicsRecord(
     [property: JsonPropertyName("step")] long Step,
     [property: JsonPropertyName("epoch")] double Epoch,
-    [property: JsonPropertyName("blocks")] IReadOnlyList<BlockDynamics> Blocks,
+    [property: JsonPropertyName("blocks")] IReadOnlyList<ResidualBlockReading> Blocks,
     [property: JsonPropertyName("grad_norms")] IReadOnlyDictionary<string, double>? GradNorms,
     [property: JsonPropertyName("grad_steps")] int GradSteps);
-
-/// <summary>One residual block at one point (see <see cref="ResidualBlockReading"/>).</summary>
-public sealed record BlockDynamics(
-    [property: JsonPropertyName("block")] string Block,
-    [property: JsonPropertyName("gamma_abs_mean")] double LastGammaMeanAbs,
-    [property: JsonPropertyName("branch_norm")] double BranchNorm,
-    [property: JsonPropertyName("shortcut_norm")] double ShortcutNorm,
-    [property: JsonPropertyName("contribution")] double Contribution)
-{
-    public static BlockDynamics From(ResidualBlockReading r) =>
-        new(r.Block, r.LastGammaMeanAbs, r.BranchNorm, r.ShortcutNorm, r.Contribution);
-}

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Pipeline.Training;
+namespace Pipeline.Experiments;
 
 /// <summary>
 /// One line of a run's metrics.jsonl. Accuracies are fractions (0..1); the validation fields are null for an

@@ -1,4 +1,4 @@
-namespace Pipeline.Models;
+namespace Pipeline.Experiments;
 
 /// <summary>Whose ResNet18 code the model follows: module layout and init policy.</summary>
 public enum ResNetFlavour
@@ -10,7 +10,7 @@ public enum ResNetFlavour
     Timm,
 }
 
-/// <summary>The classifier on top of <see cref="ResNet18.ForwardFeatures"/>.</summary>
+/// <summary>The classifier on top of the backbone's features.</summary>
 public enum HeadKind
 {
     /// <summary>The flavour's own head: global average pool, then <c>fc</c> (512 → classes, with bias).</summary>
@@ -31,7 +31,10 @@ public enum HeadKind
 /// <param name="NumClasses">Outputs of the last Linear.</param>
 public sealed record ResNetConfig(ResNetFlavour Flavour, bool ZeroInitLast, HeadKind Head, int NumClasses = 10)
 {
-    /// <summary>Each library's own default: torchvision without zero-init, timm with it.</summary>
+    /// <summary>Each library's own default for the flag: timm zero-inits (<c>zero_init_last=True</c>), torchvision does not.</summary>
+    public static bool LibraryZeroInitLast(ResNetFlavour flavour) => flavour == ResNetFlavour.Timm;
+
+    /// <summary>A library's own model: its flavour with its default flag.</summary>
     public static ResNetConfig LibraryDefault(ResNetFlavour flavour, HeadKind head = HeadKind.Library, int numClasses = 10) =>
-        new(flavour, flavour == ResNetFlavour.Timm, head, numClasses);
+        new(flavour, LibraryZeroInitLast(flavour), head, numClasses);
 }

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using Pipeline.Experiments;
+using Pipeline.Reporting.Results;
+using Spectre.Console;
+
+namespace Pipeline.Cli;
+
+public static class ResultsCommand
+{
+    public static Command Create()
+    {
+        var pipelines = new Argument<FileInfo[]>("pipelines")
+        {
+            Description = "The experiment pipelines whose published run records the page summarises (pipelines/zero-init-seeds.json pipelines/zero-init-long-run.json).",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Folder for README.md, the plots and results.json.", DefaultValueFactory = _ => new DirectoryInfo("docs/results") };
+        var command = new Command("results", "Generate the results page (tables, confidence intervals, plots, a JSON summary) from the experiments' published run records; nothing is trained or scored.")
+        {
+            pipelines, output,
+        };
+        command.SetAction(parse =>
+        {
+            var files = parse.GetValue(pipelines)!;
+            var experiments = files.Select(f => (ExperimentPipeline.Load(f.FullName), Path.GetRelativePath(Environment.CurrentDirectory, f.FullName).Replace('\\', '/'))).ToArray();
+            var written = ResultsPage.Write(parse.GetValue(output)!.FullName, ResultsPage.Build(experiments));
+            AnsiConsole.MarkupLineInterpolated($"[green]results[/]: {written.Count} files in {parse.GetValue(output)!.FullName} ({ResultsPage.PageFile} first)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,126 @@
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+using Pipeline.Reporting.Results;
+
+namespace Pipeline.Reporting;
+
+/// <summary>The results page's plots: seeds' curves with their spread, residual branches waking up, the long-run comparison.</summary>
+public static partial class Charts
+{
+    private static readonly OxyColor OffColour = Palette[0], OnColour = Palette[1];
+
+    /// <summary>Val top-1 per epoch, the mean of each arm's seeds as a line and their range as a band.</summary>
+    public static PlotModel SeedCurves(IReadOnlyList<PublishedRun> off, IReadOnlyList<PublishedRun> on, string title)
+    {
+        var plot = NewPlot(title);
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendPlacement = LegendPlacement.Inside });
+        plot.Axes.Add(EpochAxis());
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "val top-1 (%)", MajorGridlineStyle = LineStyle.Dot });
+        foreach (var (runs, label, colour) in new[] { (off, "zero-init off", OffColour), (on, "zero-init on", OnColour) })
+        {
+            var byEpoch = runs.SelectMany(r => r.Epochs).Where(e => e.ValTop1 is not null).GroupBy(e => e.Epoch).OrderBy(g => g.Key).ToArray();
+            if (byEpoch.Length == 0)
+                continue;
+            var band = new AreaSeries { Color = OxyColor.FromAColor(0, colour), Fill = OxyColor.FromAColor(50, colour), Title = null };
+            var mean = new LineSeries { Title = $"{label} (mean of {runs.Count}, band: min–max)", Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 3 };
+            foreach (var g in byEpoch)
+            {
+                var values = g.Select(e => e.ValTop1!.Value * 100).ToArray();
+                band.Points.Add(new DataPoint(g.Key, values.Max()));
+                band.Points2.Add(new DataPoint(g.Key, values.Min()));
+                mean.Points.Add(new DataPoint(g.Key, values.Average()));
+            }
+            plot.Series.Add(band);
+            plot.Series.Add(mean);
+        }
+        return plot;
+    }
+
+    /// <summary>
+    /// Each block's residual contribution (‖branch‖ / ‖shortcut‖ on the probe batch) at every measurement point,
+    /// averaged over the runs given: one line per block, the measurement points evenly spaced.
+    /// </summary>
+    public static PlotModel ResidualContributions(IReadOnlyList<PublishedRun> runs, string title, double yMax)
+    {
+        var points = DynamicsTable.Points(runs);
+        var plot = NewPlot(title);
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
+        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Title = "training progress (epochs)", ItemsSource = points.Select(DynamicsTable.Label).ToArray(), GapWidth = 0 });
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "‖branch‖ / ‖shortcut‖", Minimum = 0, Maximum = yMax, MajorGridlineStyle = LineStyle.Dot });
+        var blocks = runs.SelectMany(r => r.Dynamics).SelectMany(d => d.Blocks).Select(b => b.Block).Distinct().ToArray();
+        for (int b = 0; b < blocks.Length; b++)
+        {
+            var line = new LineSeries { Title = blocks[b], Color = Palette[b % Palette.Length], MarkerType = MarkerType.Circle, MarkerSize = 2 };
+            for (int i = 0; i < points.Count; i++)
+            {
+                double mean = DynamicsTable.MeanContribution(runs, points[i], blocks[b]);
+                if (double.IsFinite(mean))
+                    line.Points.Add(new DataPoint(i, mean));
+            }
+            plot.Series.Add(line);
+        }
+        return plot;
+    }
+
+    /// <summary>Final top-1 against the training length, each arm's mean with its 95 % t interval, the length on a log2 axis.</summary>
+    public static PlotModel LongRunTop1(IReadOnlyList<LengthResult> lengths, string title)
+    {
+        var plot = NewPlot(title);
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendPlacement = LegendPlacement.Inside });
+        plot.Axes.Add(LengthAxis(lengths));
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "final val top-1 (%)", MajorGridlineStyle = LineStyle.Dot });
+        foreach (var (arm, label, colour, dx) in new[] { (0, "zero-init off", OffColour, 0.97), (1, "zero-init on", OnColour, 1.03) })
+        {
+            var line = new LineSeries { Title = $"{label} (mean, 95 % CI)", Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 3 };
+            var bars = new ScatterErrorSeries { MarkerFill = colour, ErrorBarColor = colour, MarkerSize = 0, ErrorBarStrokeThickness = 1.5 };
+            foreach (var l in lengths)
+            {
+                var s = arm == 0 ? l.Off : l.On;
+                line.Points.Add(new DataPoint(l.Epochs * dx, s.Mean));
+                bars.Points.Add(new ScatterErrorPoint(l.Epochs * dx, s.Mean, 0, HalfWidth95(s)));
+            }
+            plot.Series.Add(bars);
+            plot.Series.Add(line);
+        }
+        return plot;
+    }
+
+    /// <summary>The paired gap (off − on) against the training length, with its 95 % t interval and the zero line.</summary>
+    public static PlotModel LongRunGap(IReadOnlyList<LengthResult> lengths, string title)
+    {
+        var plot = NewPlot(title);
+        plot.Axes.Add(LengthAxis(lengths));
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "top-1 gap, off − on (pp)", MajorGridlineStyle = LineStyle.Dot });
+        var zero = new LineSeries { Color = OxyColors.Gray, LineStyle = LineStyle.Dash, Title = null };
+        zero.Points.Add(new DataPoint(lengths.Min(l => l.Epochs) * 0.8, 0));
+        zero.Points.Add(new DataPoint(lengths.Max(l => l.Epochs) * 1.25, 0));
+        plot.Series.Add(zero);
+        var bars = new ScatterErrorSeries { MarkerFill = Palette[3], ErrorBarColor = Palette[3], MarkerSize = 3, MarkerType = MarkerType.Circle, ErrorBarStrokeThickness = 1.5 };
+        var line = new LineSeries { Color = Palette[3], Title = null };
+        foreach (var l in lengths.Where(l => double.IsFinite(l.Gap.Spread.Mean)))
+        {
+            double half = double.IsFinite(l.Gap.THigh) ? (l.Gap.THigh - l.Gap.TLow) / 2 : 0;
+            bars.Points.Add(new ScatterErrorPoint(l.Epochs, l.Gap.Spread.Mean, 0, half));
+            line.Points.Add(new DataPoint(l.Epochs, l.Gap.Spread.Mean));
+        }
+        plot.Series.Add(line);
+        plot.Series.Add(bars);
+        return plot;
+    }
+
+    private static LogarithmicAxis LengthAxis(IReadOnlyList<LengthResult> lengths) => new()
+    {
+        Position = AxisPosition.Bottom,
+        Title = "training length (epochs, log scale)",
+        Base = 2,
+        Minimum = lengths.Min(l => l.Epochs) * 0.8,
+        Maximum = lengths.Max(l => l.Epochs) * 1.25,
+        MajorGridlineStyle = LineStyle.Dot,
+        StringFormat = "0",
+    };
+
+    private static double HalfWidth95(Spread s) =>
+        s.Count > 1 ? MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, s.Count - 1, 0.975) * s.StandardDeviation / Math.Sqrt(s.Count) : 0;
+}

@@ -1,0 +1,53 @@
+using Pipeline.Experiments;
+
+namespace Pipeline.Reporting.Results;
+
+/// <summary>One finished run as the results page reads it from its published record (<see cref="RunFolder.PublishTo"/>).</summary>
+public sealed record PublishedRun(
+    RunSpec Spec,
+    RunSummary Summary,
+    IReadOnlyList<EpochMetrics> Epochs,
+    IReadOnlyList<DynamicsRecord> Dynamics,
+    RunEvaluation? Evaluation,
+    RunFolder Folder)
+{
+    public bool ZeroInit => Spec.EffectiveZeroInitLast;
+
+    /// <summary>The trainer's final val top-1 in percent.</summary>
+    public double Top1 => Summary.FinalValTop1 * 100;
+
+    /// <summary>The ML.NET pipeline's top-1 of the exported fp32 model in percent (NaN when it was not scored on its own).</summary>
+    public double MlNetTop1 => Evaluation is { } e ? e.Top1 * 100 : double.NaN;
+
+    /// <summary>The published records of <paramref name="pipeline"/>'s runs, in its order; runs not published yet are left out.</summary>
+    /// <exception cref="InvalidDataException">A record is damaged; the message names the file.</exception>
+    public static IReadOnlyList<PublishedRun> Of(ExperimentPipeline pipeline)
+    {
+        if (pipeline.Results.Length == 0)
+            throw new InvalidDataException($"pipeline '{pipeline.Name}' publishes no records (its \"results\" is empty): nothing to summarise.");
+        return pipeline.Runs()
+            .Select(spec => RunFolder.PublishedIn(pipeline.Results, spec.Name))
+            .Where(folder => folder.HasSummary)
+            .Select(folder => new PublishedRun(folder.ReadSpec(), folder.ReadSummary(), folder.ReadMetrics(), folder.ReadDynamics(), folder.ReadEvaluation(), folder))
+            .ToArray();
+    }
+}
+
+/// <summary>One seed's pair: the same flavour, length and seed with zero-init off and on.</summary>
+public sealed record RunPair(PublishedRun Off, PublishedRun On)
+{
+    public int Seed => Off.Spec.Seed;
+    public int Epochs => Off.Spec.Epochs;
+
+    /// <summary>Every pair in <paramref name="runs"/> of the flavour that carries the seeds (the one with the most pairs), ordered by length then seed.</summary>
+    public static IReadOnlyList<RunPair> In(IReadOnlyList<PublishedRun> runs)
+    {
+        var pairs = runs.GroupBy(r => (r.Spec.Flavour, r.Spec.Epochs, r.Spec.Seed))
+            .Select(g => (g.Key, Off: g.FirstOrDefault(r => !r.ZeroInit), On: g.FirstOrDefault(r => r.ZeroInit)))
+            .Where(g => g.Off is not null && g.On is not null)
+            .Select(g => (g.Key.Flavour, Pair: new RunPair(g.Off!, g.On!)))
+            .ToArray();
+        var flavour = pairs.GroupBy(p => p.Flavour).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstOrDefault();
+        return pairs.Where(p => p.Flavour == flavour).Select(p => p.Pair).OrderBy(p => p.Epochs).ThenBy(p => p.Seed).ToArray();
+    }
+}

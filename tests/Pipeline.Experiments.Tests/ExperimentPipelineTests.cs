@@ -1,0 +1,87 @@
+namespace Pipeline.Experiments.Tests;
+
+public sealed class ExperimentPipelineTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pipelines-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Repository([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
+
+    public static TheoryData<string> ShippedPipelines() =>
+        [.. Directory.GetFiles(Path.Combine(Repository(), "pipelines"), "*.json").Where(f => !f.EndsWith("evaluation.json", StringComparison.Ordinal)).Select(f => Path.GetFileName(f))];
+
+    [Theory]
+    [MemberData(nameof(ShippedPipelines))]
+    public void Every_shipped_pipeline_loads_and_its_run_names_are_unique(string file)
+    {
+        var pipeline = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", file));
+        var names = pipeline.Runs().Select(r => r.Name).ToList();
+        Assert.NotEmpty(names);
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.All(names, n => Assert.StartsWith(pipeline.Name + "-", n));
+    }
+
+    [Fact]
+    public void The_seeded_experiment_pairs_each_seed_and_runs_timm_once_per_flag()
+    {
+        var runs = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", "zero-init-seeds.json")).Runs().ToList();
+        Assert.Equal(12, runs.Count);
+        Assert.Equal(
+            ["zero-init-seeds-torchvision-zi0-fastai-s42", "zero-init-seeds-torchvision-zi1-fastai-s42", "zero-init-seeds-timm-zi1-fastai-s42",
+             "zero-init-seeds-timm-zi0-fastai-s42", "zero-init-seeds-torchvision-zi0-fastai-s43", "zero-init-seeds-torchvision-zi1-fastai-s43"],
+            runs.Take(6).Select(r => r.Name));
+        // Paired: for every seed the two flags, and nothing else differs between the two runs of a pair.
+        foreach (var pair in runs.Where(r => r.Flavour == ResNetFlavour.Torchvision).GroupBy(r => r.Seed))
+        {
+            var (off, on) = (pair.Single(r => r.ZeroInitLast == false), pair.Single(r => r.ZeroInitLast == true));
+            Assert.Equal(off.ToJson(), (on with { Name = off.Name, ZeroInitLast = false }).ToJson());
+        }
+        Assert.All(runs, r => Assert.True(r is { ImageSize: 128, Epochs: 5, TrainPerClass: null, ValPerClass: null }));
+    }
+
+    [Fact]
+    public void Several_training_lengths_each_make_runs_named_by_their_length_short_ones_first()
+    {
+        var pipeline = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", "zero-init-long-run.json"));
+        var runs = pipeline.Runs().ToList();
+        Assert.Equal(4 * 3 * 2, runs.Count);
+        Assert.Equal([5, 10, 20, 40], runs.Select(r => r.Epochs).Distinct());
+        Assert.Equal("zero-init-long-run-torchvision-zi1-fastai-e40-s44", runs[^1].Name);
+        Assert.All(runs, r => Assert.Equal(5, r.ValidateEvery));
+    }
+
+    [Theory]
+    [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm" }], "epocs": 3 }""", "epocs")]
+    [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm", "seeds": [7] }], "seeds": [1, 2] }""", "some of the pipeline's seeds")]
+    [InlineData("""{ "name": "x", "variants": [], "seeds": [1] }""", "at least one entry")]
+    [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm" }], "epochs": 0 }""", "epochs must be at least 1")]
+    public void A_mistake_in_a_pipeline_file_is_named_with_the_file(string json, string expected)
+    {
+        string path = Path.Combine(_dir, "p.json");
+        File.WriteAllText(path, json);
+        var e = Assert.Throws<RunSpecException>(() => ExperimentPipeline.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Run_names_have_one_format()
+    {
+        var timm = ResNetConfig.LibraryDefault(ResNetFlavour.Timm, HeadKind.Fastai);
+        Assert.Equal("timm-zi1-fastai-s42", RunNames.For(null, timm, 42));
+        Assert.Equal("exp-timm-zi1-fastai-e10-s3", RunNames.For("exp", timm, 3, epochs: 10));
+        Assert.False(ResNetConfig.LibraryZeroInitLast(ResNetFlavour.Torchvision));
+    }
+
+    [Fact]
+    public void ResNet18s_layout_is_four_stages_of_two_blocks_with_three_projection_shortcuts()
+    {
+        var layout = ResNetLayout.ResNet18;
+        Assert.Equal(["layer1.0", "layer1.1", "layer2.0", "layer2.1", "layer3.0", "layer3.1", "layer4.0", "layer4.1"], layout.Blocks.Select(b => b.Name));
+        Assert.Equal(["layer2.0", "layer3.0", "layer4.0"], layout.Blocks.Where(b => b.HasProjectionShortcut).Select(b => b.Name));
+        Assert.Equal([1, 1, 2, 1, 2, 1, 2, 1], layout.Blocks.Select(b => b.Stride));
+        Assert.Equal(512, layout.Features);
+    }
+}

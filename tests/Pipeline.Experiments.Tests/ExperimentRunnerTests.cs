@@ -1,0 +1,123 @@
+namespace Pipeline.Experiments.Tests;
+
+/// <summary>The experiment's orchestration with fake steps: what is trained, exported, scored and published, in which order.</summary>
+public sealed class ExperimentRunnerTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("experiment-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private ExperimentPaths Paths => new(Path.Combine(_root, "runs"), Path.Combine(_root, "models"));
+
+    private ExperimentPipeline Pipeline(bool int8 = false, bool eachRun = false, bool results = false) => new()
+    {
+        Name = "exp",
+        Variants = [new Variant(ResNetFlavour.Torchvision, false), new Variant(ResNetFlavour.Torchvision, true)],
+        Seeds = [1, 2],
+        ImageSize = 64,
+        Epochs = [2],
+        Int8 = int8,
+        EvaluateEachRun = eachRun,
+        Results = results ? Path.Combine(_root, "results") : "",
+    };
+
+    /// <summary>Writes what the real steps would leave (summary, weights, model files), and logs every call.</summary>
+    private sealed class FakeSteps : IExperimentSteps
+    {
+        public List<string> Calls { get; } = [];
+
+        public RunSummary Train(RunSpec spec, RunFolder folder, CancellationToken cancellation)
+        {
+            Calls.Add($"train {spec.Name}");
+            var summary = new RunSummary(spec.Name, spec.Epochs, 0.5 + spec.Seed / 100.0, 0.9, 0.5, 10, 300, "fp", "sha");
+            folder.WriteSpec(spec);
+            folder.WriteProgress([new EpochMetrics(1, 1, 1, 0.5, 0.9, 1e-3, 10, 300, 1, 1, 1)], []);
+            folder.WriteSummary(spec, summary, folder.ReadMetrics());
+            File.WriteAllBytes(folder.ModelFile, [1, 2, 3]);
+            return summary;
+        }
+
+        public void Export(RunFolder run, string onnxPath, int? int8CalibrationPerClass)
+        {
+            Calls.Add($"export {Path.GetFileName(onnxPath)}");
+            Directory.CreateDirectory(Path.GetDirectoryName(onnxPath)!);
+            File.WriteAllText(onnxPath, "onnx");
+        }
+
+        public RunEvaluation EvaluateModel(string onnxPath, ExperimentPipeline pipeline, EvaluationStep step)
+        {
+            Calls.Add($"evaluate {Path.GetFileName(onnxPath)}");
+            return new RunEvaluation(Path.GetFileName(onnxPath), "sha", "val", 40, "ef", 0.55, 0.9, 0.5, 100, "CPU", "v");
+        }
+
+        public ExperimentReport EvaluateAll(IReadOnlyList<string> onnxPaths, ExperimentPipeline pipeline, EvaluationStep step, string runsRoot)
+        {
+            Calls.Add($"report {onnxPaths.Count}");
+            return new ExperimentReport(Path.Combine(_root(runsRoot), "report.html"), 0);
+            static string _root(string runs) => Path.GetDirectoryName(runs)!;
+        }
+    }
+
+    [Fact]
+    public void Each_run_is_trained_then_exported_in_the_pipelines_order_and_all_models_go_into_one_report()
+    {
+        var steps = new FakeSteps();
+        var events = new List<ExperimentEvent>();
+        var outcome = new ExperimentRunner(steps, new Inline(events.Add)).Run(Pipeline(int8: true), Paths);
+
+        Assert.Equal(
+            ["train exp-torchvision-zi0-fastai-s1", "export exp-torchvision-zi0-fastai-s1.onnx", "export exp-torchvision-zi0-fastai-s1.int8.onnx",
+             "train exp-torchvision-zi1-fastai-s1", "export exp-torchvision-zi1-fastai-s1.onnx", "export exp-torchvision-zi1-fastai-s1.int8.onnx",
+             "train exp-torchvision-zi0-fastai-s2", "export exp-torchvision-zi0-fastai-s2.onnx", "export exp-torchvision-zi0-fastai-s2.int8.onnx",
+             "train exp-torchvision-zi1-fastai-s2", "export exp-torchvision-zi1-fastai-s2.onnx", "export exp-torchvision-zi1-fastai-s2.int8.onnx",
+             "report 8"],
+            steps.Calls);
+        Assert.Equal(8, outcome.Models.Count);
+        Assert.All(outcome.Models, m => Assert.StartsWith(Path.Combine(_root, "models", "exp") + Path.DirectorySeparatorChar, m));
+        Assert.IsType<PlanReady>(events[0]);
+        Assert.Equal([1, 2, 3, 4], events.OfType<RunStarting>().Select(e => e.Position));
+        Assert.IsType<ReportWritten>(events[^1]);
+        Assert.Equal(0, outcome.ExitCode);
+    }
+
+    [Fact]
+    public void Each_run_scored_on_its_own_keeps_its_score_and_its_published_record_is_never_trained_again()
+    {
+        var first = new FakeSteps();
+        new ExperimentRunner(first).Run(Pipeline(eachRun: true, results: true), Paths);
+        Assert.Equal(4, first.Calls.Count(c => c.StartsWith("evaluate", StringComparison.Ordinal)));
+        var record = RunFolder.PublishedIn(Path.Combine(_root, "results"), "exp-torchvision-zi1-fastai-s2");
+        Assert.Equal(0.55, record.ReadEvaluation()!.Top1);
+        Assert.False(File.Exists(record.ModelFile));
+
+        // A new machine: the runs folder is gone, the published records stay (they are committed).
+        Directory.Delete(Path.Combine(_root, "runs"), recursive: true);
+        var again = new FakeSteps();
+        var outcome = new ExperimentRunner(again).Run(Pipeline(eachRun: true, results: true), Paths);
+        Assert.Empty(again.Calls);
+        Assert.All(outcome.Plan, r => Assert.Equal(RunState.Published, r.State));
+        Assert.Null(outcome.Report);
+    }
+
+    [Fact]
+    public void The_plan_says_where_each_run_stands()
+    {
+        var pipeline = Pipeline();
+        var specs = pipeline.Runs().ToList();
+        new FakeSteps().Train(specs[0], Paths.RunFolder(specs[0]), default);
+        var partial = Paths.RunFolder(specs[1]);
+        partial.WriteSpec(specs[1]);
+        partial.WriteProgress([new EpochMetrics(1, 1, 1, 0.5, 0.9, 1e-3, 10, 300, 1, 1, 1)], []);
+
+        var plan = ExperimentRunner.Plan(pipeline, Paths);
+
+        Assert.Equal([RunState.Finished, RunState.Partial, RunState.New, RunState.New], plan.Select(r => r.State));
+        Assert.Equal([2, 1, 0, 0], plan.Select(r => r.EpochsDone));
+        Assert.Equal([0, 1, 2, 3], plan.Select(r => r.Index));
+    }
+
+    private sealed class Inline(Action<ExperimentEvent> report) : IProgress<ExperimentEvent>
+    {
+        public void Report(ExperimentEvent value) => report(value);
+    }
+}
