@@ -15,7 +15,7 @@
 //   Report               render a report again from its report.json, no scoring: --report=DIR [--output=DIR]
 //   ScheduledEvaluation  the scheduled plan (pipelines/evaluation.json): --history=PATH --fail-on-regression=true
 //   Bench                training / loader / evaluation speed (writes reports/bench.json)
-//   Pack                 the inference library as a NuGet package: artifacts/packages/Pipeline.Inference.<version>.nupkg
+//   Pack                 the inference packages: artifacts/packages/ZeroInitLab.Imagenette.Inference{,.Cpu,.Gpu}.<version>.nupkg
 //
 // Common arguments: --data=DIR (dataset folder), --device=auto|cpu|gpu (evaluation), --configuration=Release.
 
@@ -124,12 +124,19 @@ Task("Bench")
     .IsDependentOn("Build")
     .Does(() => Pipeline("bench --output reports/bench.json"));
 
+// Every package a consumer may need: the library, and the two packages that add ONNX Runtime's CPU or CUDA build to it.
 Task("Pack")
-    .Does(() => DotNetPack("./src/Pipeline.Inference/Pipeline.Inference.csproj", new DotNetPackSettings
+    .Does(() =>
     {
-        Configuration = configuration,
-        OutputDirectory = "./artifacts/packages",
-    }));
+        foreach (var project in new[] { "Pipeline.Inference", "Pipeline.Inference.Cpu", "Pipeline.Inference.Gpu" })
+        {
+            DotNetPack($"./src/{project}/{project}.csproj", new DotNetPackSettings
+            {
+                Configuration = configuration,
+                OutputDirectory = "./artifacts/packages",
+            });
+        }
+    });
 
 Task("Default")
     .IsDependentOn("Smoke");

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Pipeline.Inference;
@@ -14,27 +13,31 @@ public enum ComputeDevice
     Gpu,
 }
 
-/// <summary>The device that actually runs the models, and a description for reports ("CUDA:0", "CPU (CUDA provider unavailable: …)").</summary>
+/// <summary>
+/// The device that actually runs the models, and a description for reports: "CUDA:0", "CPU", or the CPU with why
+/// CUDA did not run ("CPU (no CUDA: libcublasLt.so.13 not found)").
+/// </summary>
 public sealed record ExecutionDevice(int? GpuDeviceId, string Description)
 {
     public bool IsGpu => GpuDeviceId is not null;
 
+    /// <param name="whyNotGpu">Why CUDA did not run, as the description shows it in brackets; null when the CPU was asked for.</param>
     public static ExecutionDevice Cpu(string? whyNotGpu = null) =>
-        new(null, whyNotGpu is null ? "CPU" : $"CPU (CUDA provider unavailable: {whyNotGpu})");
+        new(null, whyNotGpu is null ? "CPU" : $"CPU ({whyNotGpu})");
 
     public static ExecutionDevice Cuda(int deviceId) => new(deviceId, $"CUDA:{deviceId}");
 
     /// <summary>
-    /// Picks the device for <paramref name="requested"/>. For Auto and Gpu this loads ONNX Runtime's
-    /// CUDA provider once per process (ONNX Runtime logs one error line when it cannot); the session
-    /// each model opens is the second half of the check (see <see cref="OnnxModelFile.Open"/>).
+    /// Picks the device for <paramref name="requested"/>. For Auto and Gpu this checks once per process that ONNX
+    /// Runtime's CUDA provider can load (<see cref="CudaProvider"/>: quietly, so a CPU machine sees no error); the
+    /// session each model opens is the second half of the check (see <see cref="OnnxModelFile.Open"/>).
     /// </summary>
-    /// <exception cref="InvalidOperationException">Gpu was asked for and the CUDA provider does not load.</exception>
+    /// <exception cref="InvalidOperationException">Gpu was asked for and the CUDA provider does not load; or no ONNX Runtime native library is installed.</exception>
     public static ExecutionDevice Select(ComputeDevice requested, int gpuDeviceId = 0)
     {
         if (requested == ComputeDevice.Cpu)
             return Cpu();
-        string? failure = s_cudaProbe.GetOrAdd(gpuDeviceId, ProbeCuda);
+        string? failure = s_cudaProbe.GetOrAdd(gpuDeviceId, CudaProvider.WhyNot);
         if (failure is null)
             return Cuda(gpuDeviceId);
         if (requested == ComputeDevice.Gpu)
@@ -47,48 +50,6 @@ public sealed record ExecutionDevice(int? GpuDeviceId, string Description)
     }
 
     private static readonly ConcurrentDictionary<int, string?> s_cudaProbe = new();
-
-    /// <returns>null when the provider loads; else the reason it does not.</returns>
-    private static string? ProbeCuda(int deviceId)
-    {
-        try
-        {
-            if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
-                return "this ONNX Runtime build has no CUDA provider";
-            using var options = new SessionOptions();
-            options.AppendExecutionProvider_CUDA(deviceId);
-            return null;
-        }
-        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            return MissingDependencyOfCudaProvider() ?? ShortReason(ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// ONNX Runtime's exception only says "Failed to load shared library" (the dlopen error goes to its
-    /// log): load the provider library ourselves to get the missing dependency's name.
-    /// </summary>
-    private static string? MissingDependencyOfCudaProvider()
-    {
-        const string provider = "libonnxruntime_providers_cuda.so";
-        string baseDir = AppContext.BaseDirectory;
-        string? path = new[] { Path.Combine(baseDir, provider), Path.Combine(baseDir, "runtimes", "linux-x64", "native", provider) }
-            .FirstOrDefault(File.Exists);
-        if (path is null)
-            return null;
-        try
-        {
-            NativeLibrary.Free(NativeLibrary.Load(path));
-            return null;
-        }
-        catch (DllNotFoundException ex)
-        {
-            // "...: libcublasLt.so.13: cannot open shared object file: No such file or directory"
-            var match = System.Text.RegularExpressions.Regex.Match(ex.Message, @"(lib[\w.+-]+\.so[\w.]*: cannot open shared object file[^\r\n]*)");
-            return match.Success ? match.Groups[1].Value.TrimEnd('.', ' ') : null;
-        }
-    }
 
     /// <summary>ONNX Runtime's messages carry a source location; keep the part a person can act on.</summary>
     internal static string ShortReason(string message)

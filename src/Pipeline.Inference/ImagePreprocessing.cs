@@ -37,10 +37,12 @@ internal static class ImagePreprocessing
     public static SKBitmap DecodeFile(string path)
     {
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such image file.", path);
+            throw NoSuchFile(path);
         using var file = File.OpenRead(path);
         return Decode(file, path);
     }
+
+    public static FileNotFoundException NoSuchFile(string path) => new($"{path}: no such image file.", path);
 
     private static InvalidDataException Undecodable(string source) =>
         new($"{source}: not an image SkiaSharp can decode (empty, truncated at the header, or an unknown format). Pass a JPEG, PNG, WebP, GIF or BMP.");

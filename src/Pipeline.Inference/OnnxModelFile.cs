@@ -15,7 +15,20 @@ public static class OnnxModelFile
     /// <param name="device">The device asked for (<see cref="ExecutionDevice.Select"/>).</param>
     /// <param name="configure">Settings for the session (threads, optimisation level); applied on either device.</param>
     /// <exception cref="InvalidModelException">The file is missing, truncated or not ONNX.</exception>
+    /// <exception cref="InvalidOperationException">No ONNX Runtime native library is installed.</exception>
     public static (InferenceSession Session, ExecutionDevice Device) Open(string path, ExecutionDevice device, Action<SessionOptions>? configure = null)
+    {
+        try
+        {
+            return OpenSession(path, device, configure);
+        }
+        catch (TypeInitializationException ex) when (OnnxRuntimeNative.IsMissing(ex))
+        {
+            throw OnnxRuntimeNative.Missing(ex);
+        }
+    }
+
+    private static (InferenceSession Session, ExecutionDevice Device) OpenSession(string path, ExecutionDevice device, Action<SessionOptions>? configure)
     {
         if (!File.Exists(path))
             throw new InvalidModelException(path, "the model file does not exist. Check the path, or export one with `pipeline export <run>`.");

@@ -82,7 +82,7 @@ internal static class ModelCard
         Line();
         Line("## Use it from .NET");
         Line();
-        Line("With the project's inference library (the Pipeline.Inference package: `dotnet cake --target=Pack`), which reads all of the above from the file:");
+        Line("With the project's inference library (the ZeroInitLab.Imagenette.Inference.Cpu or .Gpu package: `dotnet cake --target=Pack`), which reads all of the above from the file:");
         Line();
         Line("```csharp");
         Line($"using var classifier = ImageClassifier.Load(\"{fileName}\");");
