@@ -1,7 +1,8 @@
 // Thin orchestration over `dotnet` and the `pipeline` tool (src/Pipeline.Cli): the logic lives in the tool.
 // Run with: dotnet tool restore && dotnet cake --target=<Target> [--argument=value ...]
 //
-//   Default / Smoke      the smoke pipeline end to end (pipelines/smoke.json), prints the report path
+//   Default / Quick      the main job: the question answered in minutes (pipelines/quick.json), prints the answer and the report path
+//   Smoke                a plumbing check on a slice (pipelines/smoke.json): tests and CI, numbers mean nothing
 //   Test / Ci            build and run every test project
 //   Reproduce            the reference experiment (pipelines/reference.json), end to end
 //   Run                  any pipeline: --pipeline=pipelines/<file>.json
@@ -57,6 +58,10 @@ Task("Ci")
 Task("Run")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"run \"{Argument("pipeline", "pipelines/smoke.json")}\" --device {device}"));
+
+Task("Quick")
+    .IsDependentOn("Build")
+    .Does(() => Pipeline($"run pipelines/quick.json --device {device}"));
 
 Task("Smoke")
     .IsDependentOn("Build")
@@ -139,6 +144,6 @@ Task("Pack")
     });
 
 Task("Default")
-    .IsDependentOn("Smoke");
+    .IsDependentOn("Quick");
 
 RunTarget(target);

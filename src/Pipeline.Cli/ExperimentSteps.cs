@@ -7,13 +7,13 @@ using Pipeline.Reporting;
 namespace Pipeline.Cli;
 
 /// <summary>The experiment runner's steps as this tool does them: TorchSharp training on the console, ONNX export, the ML.NET evaluation.</summary>
-public sealed class ExperimentSteps(string runsRoot, ComputeDevice device) : IExperimentSteps
+public sealed class ExperimentSteps(string runsRoot, ComputeDevice device, ExperimentClock? clock = null) : IExperimentSteps
 {
     private EvaluationSet? _set;
     private EvaluationStep? _setStep;
 
     public RunSummary Train(RunSpec spec, RunFolder folder, CancellationToken cancellation) =>
-        TrainingConsole.Run(spec, runsRoot, cancellation);
+        TrainingConsole.Run(spec, runsRoot, cancellation, clock);
 
     public void Export(RunFolder run, string onnxPath, int? int8CalibrationPerClass) =>
         RunExport.Export(run.Path, onnxPath, int8CalibrationPerClass: int8CalibrationPerClass);
@@ -26,7 +26,7 @@ public sealed class ExperimentSteps(string runsRoot, ComputeDevice device) : IEx
             m.Metrics.Top1, m.Metrics.Top5, m.Agreement?.TrainerTop1, m.ImagesPerSecond, m.Device, ProjectVersion.Current);
     }
 
-    public ExperimentReport EvaluateAll(IReadOnlyList<string> onnxPaths, ExperimentPipeline pipeline, EvaluationStep step, string runsRoot)
+    public ExperimentReport EvaluateAll(IReadOnlyList<string> onnxPaths, ExperimentPipeline pipeline, EvaluationStep step, string runsRoot, IReadOnlyList<string> answer)
     {
         var outcome = EvaluationJob.Run(new EvaluationJobRequest
         {
@@ -36,6 +36,7 @@ public sealed class ExperimentSteps(string runsRoot, ComputeDevice device) : IEx
             HistoryPath = step.History.Length > 0 ? step.History : null,
             RunsRoot = runsRoot,
             Options = new EvaluationOptions { Device = device },
+            Answer = answer,
         }, Console.Out);
         return new ExperimentReport(Path.GetFullPath(outcome.Files.Html), outcome.ExitCode);
     }

@@ -25,25 +25,41 @@ public static class RunCommand
                 pipeline = pipeline with { Dataset = dir.FullName };
             string runsRoot = parse.GetValue(runs)!.FullName;
             AnsiConsole.MarkupLineInterpolated($"[bold]pipeline {pipeline.Name}[/]: {pipeline.Description}");
-            var runner = new ExperimentRunner(new ExperimentSteps(runsRoot, parse.GetValue(device)), new SynchronousProgress<ExperimentEvent>(Render));
-            var outcome = runner.Run(pipeline, new ExperimentPaths(runsRoot, parse.GetValue(models)!.FullName), cancellation);
+            var paths = new ExperimentPaths(runsRoot, parse.GetValue(models)!.FullName);
+            var clock = new ExperimentClock();
+            var runner = new ExperimentRunner(new ExperimentSteps(runsRoot, parse.GetValue(device), clock), new SynchronousProgress<ExperimentEvent>(e => Render(e, clock)));
+            var outcome = runner.Run(pipeline, paths, cancellation);
+            if (outcome.Answer.Count > 0)
+            {
+                AnsiConsole.WriteLine();
+                foreach (string line in outcome.Answer)
+                    AnsiConsole.WriteLine(line.Replace("**", "", StringComparison.Ordinal).Replace("`", "", StringComparison.Ordinal));
+            }
+            if (outcome.Report is { } report)
+                AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {DisplayPath.Of(report.HtmlPath)}");
             return Task.FromResult(outcome.ExitCode);
         });
         return command;
     }
 
-    private static void Render(ExperimentEvent e)
+    private static void Render(ExperimentEvent e, ExperimentClock clock)
     {
         switch (e)
         {
             case PlanReady plan:
-                AnsiConsole.MarkupLineInterpolated($"{plan.Runs.Count} runs: {string.Join(", ", plan.Runs.GroupBy(r => r.State).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"))}");
+                clock.TotalEpochs = plan.Runs.Where(r => r.State != RunState.Published).Sum(r => r.Spec.Epochs - r.EpochsDone);
+                AnsiConsole.MarkupLineInterpolated($"{plan.Runs.Count} runs: {string.Join(", ", plan.Runs.GroupBy(r => r.State).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"))}; {clock.TotalEpochs} epochs to train");
                 break;
             case RunSkipped skipped:
                 AnsiConsole.MarkupLineInterpolated($"[bold]{skipped.Run.Spec.Name}[/]: {skipped.Reason}");
                 break;
             case RunStarting starting:
+                clock.Runs = starting.Count;
+                clock.StartRun(starting.Position);
                 AnsiConsole.MarkupLineInterpolated($"[grey]run {starting.Position} of {starting.Count}[/]");
+                break;
+            case RunTrained trained:
+                clock.FinishRun(trained.Run.Spec.Epochs - trained.Run.EpochsDone);
                 break;
             case ModelExported exported:
                 AnsiConsole.MarkupLineInterpolated($"  exported {exported.Path}{(exported.Int8 ? " (int8)" : "")}");
@@ -53,9 +69,6 @@ public static class RunCommand
                 break;
             case RunPublished published:
                 AnsiConsole.MarkupLineInterpolated($"  published {published.Folder}");
-                break;
-            case ReportWritten written:
-                AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {written.Report.HtmlPath}");
                 break;
         }
     }

@@ -4,10 +4,13 @@ using Spectre.Console;
 
 namespace Pipeline.Cli;
 
-/// <summary>Runs a training with a live progress bar (or plain lines when output is redirected).</summary>
+/// <summary>
+/// Runs a training with a live progress bar (or plain lines when output is redirected), and, inside an experiment,
+/// a second bar or line for the whole experiment with its time left.
+/// </summary>
 public static class TrainingConsole
 {
-    public static RunSummary Run(RunSpec spec, string runsRoot, CancellationToken cancellation)
+    public static RunSummary Run(RunSpec spec, string runsRoot, CancellationToken cancellation, ExperimentClock? clock = null)
     {
         string precision = spec.Precision == Precision.Auto ? $"auto → {CpuFeatures.AutoPrecisionReason}" : spec.Precision.ToString().ToLowerInvariant();
         AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Flavour}, zero-init-last {spec.EffectiveZeroInitLast}, {spec.Head} head, {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {precision}{(spec.ChannelsLast ? ", channels-last" : "")}");
@@ -19,19 +22,21 @@ public static class TrainingConsole
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask(spec.Name, maxValue: 1);
-                    return new Trainer(runsRoot, new SynchronousProgress<TrainingProgress>(p => Render(p, task))).Run(spec, cancellation);
+                    var overall = clock is null ? null : ctx.AddTask($"experiment: run {clock.Run} of {clock.Runs}", maxValue: 1);
+                    return new Trainer(runsRoot, new SynchronousProgress<TrainingProgress>(p => Render(p, task, overall, clock))).Run(spec, cancellation);
                 });
         }
         else
         {
-            summary = new Trainer(runsRoot, new SynchronousProgress<TrainingProgress>(PrintLine)).Run(spec, cancellation);
+            var lines = new PlainLines(clock);
+            summary = new Trainer(runsRoot, new SynchronousProgress<TrainingProgress>(lines.Print)).Run(spec, cancellation);
         }
         var folder = new Trainer(runsRoot).FolderFor(spec);
-        AnsiConsole.MarkupLineInterpolated($"[green]done[/]: val top-1 {summary.FinalValTop1:P2} after {summary.Epochs} epochs ({summary.WallSeconds / 60:F1} min). Run folder: {folder.Path}");
+        AnsiConsole.MarkupLineInterpolated($"[green]done[/]: val top-1 {summary.FinalValTop1:P2} after {summary.Epochs} epochs ({summary.WallSeconds / 60:F1} min). Run folder: {DisplayPath.Of(folder.Path)}");
         return summary;
     }
 
-    private static void Render(TrainingProgress p, ProgressTask task)
+    private static void Render(TrainingProgress p, ProgressTask task, ProgressTask? overall, ExperimentClock? clock)
     {
         if (p.Message is { } message)
             AnsiConsole.MarkupLineInterpolated($"  {message}");
@@ -39,6 +44,8 @@ public static class TrainingConsole
         {
             task.Value = ((p.Epoch - 1) + (double)p.Step / p.StepsInEpoch) / p.Epochs;
             task.Description = $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s";
+            if (overall is not null && clock is not null)
+                overall.Value = clock.Fraction(p);
         }
         else if (p.Phase == TrainingPhase.Validating && p.Message is null)
         {
@@ -46,22 +53,25 @@ public static class TrainingConsole
         }
     }
 
-    private static DateTime s_lastLine = DateTime.MinValue;
-
     /// <summary>Plain output for logs and CI: every message, and a training line at most every 10 s.</summary>
-    private static void PrintLine(TrainingProgress p)
+    private sealed class PlainLines(ExperimentClock? clock)
     {
-        if (p.Message is { } message)
+        private DateTime _last = DateTime.MinValue;
+
+        public void Print(TrainingProgress p)
         {
-            Console.WriteLine($"  {message}");
-        }
-        else if (p.Phase == TrainingPhase.Training && (DateTime.UtcNow - s_lastLine).TotalSeconds >= 10)
-        {
-            s_lastLine = DateTime.UtcNow;
-            Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F4} {p.ImagesPerSecond:F1} img/s, ~{p.Remaining:hh\\:mm\\:ss} left");
+            if (p.Message is { } message)
+            {
+                Console.WriteLine($"  {message}");
+            }
+            else if (p.Phase == TrainingPhase.Training && (DateTime.UtcNow - _last).TotalSeconds >= 10)
+            {
+                _last = DateTime.UtcNow;
+                string overall = clock is null ? "" : $"; experiment: run {clock.Run} of {clock.Runs}, {clock.Fraction(p):P0}, ~{clock.Remaining(p):hh\\:mm\\:ss} left";
+                Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F4} {p.ImagesPerSecond:F1} img/s, ~{p.Remaining:hh\\:mm\\:ss} left{overall}");
+            }
         }
     }
-
 }
 
 /// <summary>IProgress that reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>

@@ -15,8 +15,8 @@ public interface IExperimentSteps
     /// <summary>Scores one exported model with the ML.NET pipeline on <paramref name="step"/>'s split.</summary>
     RunEvaluation EvaluateModel(string onnxPath, ExperimentPipeline pipeline, EvaluationStep step);
 
-    /// <summary>Scores the models together into one report (and the history, if the step keeps one).</summary>
-    ExperimentReport EvaluateAll(IReadOnlyList<string> onnxPaths, ExperimentPipeline pipeline, EvaluationStep step, string runsRoot);
+    /// <summary>Scores the models together into one report (and the history, if the step keeps one) that opens with <paramref name="answer"/>.</summary>
+    ExperimentReport EvaluateAll(IReadOnlyList<string> onnxPaths, ExperimentPipeline pipeline, EvaluationStep step, string runsRoot, IReadOnlyList<string> answer);
 }
 
 /// <summary>Where the combined report went, and the exit code it implies (<c>3</c>: a regression against the history).</summary>
@@ -58,8 +58,13 @@ public sealed record ModelEvaluated(PlannedRun Run, RunEvaluation Evaluation) : 
 public sealed record RunPublished(PlannedRun Run, string Folder) : ExperimentEvent;
 public sealed record ReportWritten(ExperimentReport Report) : ExperimentEvent;
 
-/// <summary>What a run of the experiment left: the models exported and the combined report, if one was written.</summary>
-public sealed record ExperimentOutcome(IReadOnlyList<PlannedRun> Plan, IReadOnlyList<string> Models, ExperimentReport? Report)
+/// <summary>What a run of the experiment left: the runs it trained, the models exported, the answer and the combined report, if one was written.</summary>
+public sealed record ExperimentOutcome(
+    IReadOnlyList<PlannedRun> Plan,
+    IReadOnlyList<(RunSpec Spec, RunSummary Summary)> Trained,
+    IReadOnlyList<string> Models,
+    IReadOnlyList<string> Answer,
+    ExperimentReport? Report)
 {
     public int ExitCode => Report?.ExitCode ?? 0;
 }
@@ -89,6 +94,7 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
         var plan = Plan(pipeline, paths);
         progress?.Report(new PlanReady(plan));
         var exported = new List<string>();
+        var trained = new List<(RunSpec, RunSummary)>();
         var todo = plan.Where(r => r.State != RunState.Published).ToArray();
         foreach (var run in plan.Where(r => r.State == RunState.Published))
             progress?.Report(new RunSkipped(run, $"published in {pipeline.Results}"));
@@ -100,6 +106,7 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             progress?.Report(new RunStarting(run, i + 1, todo.Length));
             var folder = paths.RunFolder(run.Spec);
             var summary = steps.Train(run.Spec, folder, cancellation);
+            trained.Add((run.Spec, summary));
             progress?.Report(new RunTrained(run, summary));
 
             if (pipeline.Export)
@@ -129,12 +136,13 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             }
         }
 
+        var answer = ZeroInitAnswer.For(pipeline, trained);
         ExperimentReport? report = null;
         if (pipeline.Evaluate is { } step && exported.Count > 0)
         {
-            report = steps.EvaluateAll(exported, pipeline, step, paths.RunsRoot);
+            report = steps.EvaluateAll(exported, pipeline, step, paths.RunsRoot, answer);
             progress?.Report(new ReportWritten(report));
         }
-        return new ExperimentOutcome(plan, exported, report);
+        return new ExperimentOutcome(plan, trained, exported, answer, report);
     }
 }

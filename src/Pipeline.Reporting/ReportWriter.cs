@@ -88,17 +88,8 @@ public static partial class ReportWriter
         ("log-loss", r => F(r.Evaluation.Metrics.LogLoss, "0.000")),
         ("log-loss red.", r => F(r.Evaluation.Metrics.LogLossReduction, "0.000")),
         ("wall s", r => F(r.Evaluation.WallSeconds, "0.0")),
-        ("file", r => Shown(r.Evaluation.ModelPath)),
+        ("file", r => DisplayPath.Of(r.Evaluation.ModelPath)),
     ];
-
-    /// <summary>A path as reports show it: relative to the working folder when it lies below it (readable, and no home folder on display).</summary>
-    internal static string Shown(string path)
-    {
-        if (!Path.IsPathRooted(path))
-            return path;
-        string relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
-        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
-    }
 
     private static void AppendTable(StringBuilder md, EvaluationReport report, (string Header, Func<ModelReport, string> Cell)[] columns, int textColumns)
     {
@@ -319,7 +310,7 @@ public static partial class ReportWriter
         {
             var m = r.Evaluation;
             html.AppendLine($"<h2>{H(m.ModelName)}</h2>");
-            html.AppendLine($"<p class=\"meta\"><code>{H(Shown(m.ModelPath))}</code> · sha256 <code>{H(Short(m.ModelSha256))}</code> · {H(m.Device)} · " +
+            html.AppendLine($"<p class=\"meta\"><code>{H(DisplayPath.Of(m.ModelPath))}</code> · sha256 <code>{H(Short(m.ModelSha256))}</code> · {H(m.Device)} · " +
                             $"{F(m.ImagesPerSecond, "0.0")} images/s · metadata {(m.MetadataFromFile ? "from the file" : "given explicitly")}</p>");
             html.AppendLine("<div class=\"plots\">");
             int classes = m.Metrics.PerClass.Count;

@@ -28,7 +28,7 @@ public sealed record TrainingRun(string Folder, IReadOnlyList<EpochMetrics> Epoc
         if (!File.Exists(runFolder.MetricsFile))
             return (null, $"training run folder '{folder}' has no {Path.GetFileName(runFolder.MetricsFile)}: no learning curves");
         var run = Load(folder);
-        return (run, $"training run '{ReportWriter.Shown(run.Folder)}', {run.Epochs.Count} epoch(s)");
+        return (run, $"training run '{DisplayPath.Of(run.Folder)}', {run.Epochs.Count} epoch(s)");
     }
 
     /// <exception cref="InvalidDataException">A line of metrics.jsonl is not an epoch record.</exception>

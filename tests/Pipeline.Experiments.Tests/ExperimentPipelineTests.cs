@@ -42,6 +42,21 @@ public sealed class ExperimentPipelineTests : IDisposable
     }
 
     [Fact]
+    public void The_main_job_answers_the_question_on_the_full_train_split_with_timms_flag_flipped_in_minutes()
+    {
+        var pipeline = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", "quick.json"));
+        var runs = pipeline.Runs().ToList();
+        Assert.Equal(
+            [(ResNetFlavour.Torchvision, false), (ResNetFlavour.Timm, true), (ResNetFlavour.Timm, false)],
+            runs.Select(r => (r.Flavour, r.EffectiveZeroInitLast)));
+        // Full split, small images, a few epochs: about 2 minutes a run on 2 cores (README, main job).
+        Assert.All(runs, r => Assert.True(r is { TrainPerClass: null, ValPerClass: null, MaxStepsPerEpoch: null, ImageSize: 64, Epochs: 3 }, r.Name));
+        Assert.Single(runs.Select(r => r.Seed).Distinct());
+        Assert.Equal("val", pipeline.Evaluate!.Split);
+        Assert.Equal(0, pipeline.Evaluate.PerClassLimit);
+    }
+
+    [Fact]
     public void Several_training_lengths_each_make_runs_named_by_their_length_short_ones_first()
     {
         var pipeline = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", "zero-init-long-run.json"));

@@ -25,6 +25,7 @@ public sealed class ExperimentRunnerTests : IDisposable
     private sealed class FakeSteps : IExperimentSteps
     {
         public List<string> Calls { get; } = [];
+        public IReadOnlyList<string> ReportAnswer { get; private set; } = [];
 
         public RunSummary Train(RunSpec spec, RunFolder folder, CancellationToken cancellation)
         {
@@ -50,9 +51,10 @@ public sealed class ExperimentRunnerTests : IDisposable
             return new RunEvaluation(Path.GetFileName(onnxPath), "sha", "val", 40, "ef", 0.55, 0.9, 0.5, 100, "CPU", "v");
         }
 
-        public ExperimentReport EvaluateAll(IReadOnlyList<string> onnxPaths, ExperimentPipeline pipeline, EvaluationStep step, string runsRoot)
+        public ExperimentReport EvaluateAll(IReadOnlyList<string> onnxPaths, ExperimentPipeline pipeline, EvaluationStep step, string runsRoot, IReadOnlyList<string> answer)
         {
             Calls.Add($"report {onnxPaths.Count}");
+            ReportAnswer = answer;
             return new ExperimentReport(Path.Combine(_root(runsRoot), "report.html"), 0);
             static string _root(string runs) => Path.GetDirectoryName(runs)!;
         }
@@ -78,6 +80,10 @@ public sealed class ExperimentRunnerTests : IDisposable
         Assert.Equal([1, 2, 3, 4], events.OfType<RunStarting>().Select(e => e.Position));
         Assert.IsType<ReportWritten>(events[^1]);
         Assert.Equal(0, outcome.ExitCode);
+        // Both flags were trained: the outcome and the report carry the answer.
+        Assert.Equal(4, outcome.Trained.Count);
+        Assert.Contains(outcome.Answer, l => l.Contains("costs", StringComparison.Ordinal));
+        Assert.Equal(outcome.Answer, steps.ReportAnswer);
     }
 
     [Fact]

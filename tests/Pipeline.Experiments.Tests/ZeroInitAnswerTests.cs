@@ -1,0 +1,51 @@
+namespace Pipeline.Experiments.Tests;
+
+public class ZeroInitAnswerTests
+{
+    private static readonly ExperimentPipeline Quick = new()
+    {
+        Name = "quick",
+        Variants = [new Variant(ResNetFlavour.Torchvision, false), new Variant(ResNetFlavour.Timm, true), new Variant(ResNetFlavour.Timm, false)],
+        ImageSize = 64,
+        Epochs = [3],
+    };
+
+    private static (RunSpec, RunSummary) Run(RunSpec spec, double top1, string sha) =>
+        (spec, new RunSummary(spec.Name, spec.Epochs, top1, 0.9, top1, 100, 300, "fp", sha));
+
+    [Fact]
+    public void The_answer_gives_each_variant_the_cost_of_zero_init_and_what_flipping_timms_flag_does()
+    {
+        var specs = Quick.Runs().ToArray();
+        var answer = ZeroInitAnswer.For(Quick, [Run(specs[0], 0.621, "aaa"), Run(specs[1], 0.528, "bbb"), Run(specs[2], 0.621, "aaa")]);
+
+        string text = string.Join("\n", answer);
+        Assert.Contains("3 epochs from scratch at 64 px, the full Imagenette train split, one seed", text);
+        Assert.Contains("| torchvision default | no | 62.10 % |", text);
+        Assert.Contains("| timm default | yes | 52.80 % |", text);
+        Assert.Contains("| timm, `zero_init_last=False` | no | 62.10 % |", text);
+        Assert.Contains("costs 9.30 pp** of top-1 after 3 epochs: 62.10 % without it, 52.80 % with it", text);
+        Assert.Contains("moves it from 52.80 % to 62.10 %: exactly torchvision's 62.10 %, with the same weights", text);
+        Assert.Contains("docs/results/README.md", text);
+    }
+
+    [Fact]
+    public void Different_weights_are_not_called_the_same_and_one_flag_alone_answers_nothing()
+    {
+        var specs = Quick.Runs().ToArray();
+        string text = string.Join("\n", ZeroInitAnswer.For(Quick, [Run(specs[0], 0.62, "aaa"), Run(specs[1], 0.53, "bbb"), Run(specs[2], 0.61, "ccc")]));
+        Assert.DoesNotContain("same weights", text);
+        Assert.Contains("moves it from 53.00 % to 61.00 %.", text);
+
+        Assert.Empty(ZeroInitAnswer.For(Quick, [Run(specs[1], 0.53, "bbb")]));
+    }
+
+    [Fact]
+    public void A_slice_is_called_a_plumbing_check()
+    {
+        var smoke = Quick with { TrainPerClass = 40, ValPerClass = 10 };
+        var specs = smoke.Runs().ToArray();
+        string text = string.Join("\n", ZeroInitAnswer.For(smoke, [Run(specs[0], 0.1, "a"), Run(specs[1], 0.1, "b")]));
+        Assert.Contains("a plumbing check: these numbers answer nothing", text);
+    }
+}
