@@ -14,10 +14,25 @@ public static class RunCommand
         var models = new Option<DirectoryInfo>("--models") { Description = "Where exported models go (a sub-folder per pipeline).", DefaultValueFactory = _ => new DirectoryInfo("models") };
         var data = DatasetOptions.Data();
         var device = new Option<ComputeDevice>("--device") { Description = "Evaluation device: auto, cpu or gpu.", DefaultValueFactory = _ => ComputeDevice.Auto };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Be worker I of N of a sweep (I/N, 0 <= I < N: a job index and count): train every N-th run of `pipeline plan`, from the I-th. " +
+                          "Runs another worker holds are skipped; the combined report waits for --collect.",
+        };
+        var claim = new Option<bool>("--claim") { Description = "Be one of any number of sweep workers: train whichever run no other worker holds, then the next, until none is left." };
+        var collect = new Option<bool>("--collect")
+        {
+            Description = "The sweep's last step: train nothing; once every run is finished, export what is missing, score, publish and write the combined report (else name the missing runs, exit 1).",
+        };
         var command = new Command("run", "Run a whole experiment: train every run not finished yet (interrupted ones resume), export, evaluate with ML.NET, write the report.")
         {
-            file, runs, models, data, device,
+            file, runs, models, data, device, shard, claim, collect,
         };
+        command.Validators.Add(result =>
+        {
+            if (new[] { result.GetValue(shard) is not null, result.GetValue(claim), result.GetValue(collect) }.Count(b => b) > 1)
+                result.AddError("--shard, --claim and --collect exclude each other: a worker trains, the collector reports.");
+        });
         command.SetAction((parse, cancellation) =>
         {
             var pipeline = ExperimentPipeline.Load(parse.GetValue(file)!.FullName);
@@ -28,7 +43,15 @@ public static class RunCommand
             var paths = new ExperimentPaths(runsRoot, parse.GetValue(models)!.FullName);
             var clock = new ExperimentClock();
             var runner = new ExperimentRunner(new ExperimentSteps(runsRoot, parse.GetValue(device), clock), new SynchronousProgress<ExperimentEvent>(e => Render(e, clock)));
-            var outcome = runner.Run(pipeline, paths, cancellation);
+            RunSelection selection = parse.GetValue(shard) is { } s ? RunSelection.ParseShard(s) : parse.GetValue(claim) ? new RunSelection.Claim() : RunSelection.All;
+            var outcome = parse.GetValue(collect) ? runner.Collect(pipeline, paths) : runner.Run(pipeline, paths, selection, cancellation);
+            if (outcome.Missing.Count > 0)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]not finished[/]: {outcome.Missing.Count} of {outcome.Plan.Count} runs: {string.Join(", ", outcome.Missing.Select(m => $"{m.Spec.Name} ({m.State.ToString().ToLowerInvariant()}, {m.EpochsDone}/{m.Spec.Epochs} epochs)"))}. Run the workers again (they resume), then --collect.");
+                return Task.FromResult(outcome.ExitCode);
+            }
+            if (selection.IsWorker)
+                AnsiConsole.MarkupLineInterpolated($"worker done: trained {outcome.Trained.Count} run(s){(outcome.Trained.Count > 0 ? ": " + string.Join(", ", outcome.Trained.Select(t => t.Spec.Name)) : "")}. When every worker is done: pipeline run {DisplayPath.Of(parse.GetValue(file)!.FullName)} --collect");
             if (outcome.Answer.Count > 0)
             {
                 AnsiConsole.WriteLine();
@@ -60,6 +83,7 @@ public static class RunCommand
                 break;
             case RunTrained trained:
                 clock.FinishRun(trained.Run.Spec.Epochs - trained.Run.EpochsDone);
+                AnsiConsole.MarkupLineInterpolated($"trained {trained.Run.Spec.Name}");
                 break;
             case ModelExported exported:
                 AnsiConsole.MarkupLineInterpolated($"  exported {exported.Path}{(exported.Int8 ? " (int8)" : "")}");

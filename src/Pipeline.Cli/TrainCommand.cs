@@ -62,7 +62,9 @@ public static class TrainCommand
                     Precision = parse.GetValue(precision),
                 };
             }
-            TrainingConsole.Run(spec, parse.GetValue(runs)!.FullName, cancellation);
+            string runsRoot = parse.GetValue(runs)!.FullName;
+            using var claim = RunLock.Take(new RunFolder(Path.Combine(runsRoot, spec.Name)));
+            TrainingConsole.Run(spec, runsRoot, cancellation);
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;

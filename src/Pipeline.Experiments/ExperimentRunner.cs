@@ -31,6 +31,48 @@ public sealed record ExperimentPaths(string RunsRoot, string ModelsRoot)
         Path.Combine(ModelsRoot, pipeline.Name, spec.Name + (int8 ? ".int8.onnx" : ".onnx"));
 }
 
+/// <summary>
+/// Which of the plan's runs this process takes, so that N identical workers can share a sweep on the engine that
+/// starts them (a Kubernetes Indexed Job, a CI matrix, a Slurm array): all of them; a fixed share (every N-th run,
+/// from the I-th); or whichever no other worker holds, run after run, which balances uneven run lengths.
+/// </summary>
+public abstract record RunSelection
+{
+    public static RunSelection All { get; } = new AllRuns();
+
+    public abstract bool Includes(PlannedRun run);
+
+    /// <summary>A worker of a sweep trains and publishes; the combined report waits for <c>--collect</c>.</summary>
+    public bool IsWorker => this is not AllRuns;
+
+    private sealed record AllRuns : RunSelection
+    {
+        public override bool Includes(PlannedRun run) => true;
+    }
+
+    /// <summary>Runs whose plan index is <paramref name="Index"/> modulo <paramref name="Count"/>; with one worker per run, exactly run Index.</summary>
+    public sealed record Shard(int Index, int Count) : RunSelection
+    {
+        public override bool Includes(PlannedRun run) => run.Index % Count == Index;
+    }
+
+    /// <summary>Every run, each taken only if no other worker holds it.</summary>
+    public sealed record Claim : RunSelection
+    {
+        public override bool Includes(PlannedRun run) => true;
+    }
+
+    /// <summary>Reads <c>I/N</c> (0 ≤ I &lt; N), the form a job index and a job count give it.</summary>
+    /// <exception cref="RunSpecException">Not of that form.</exception>
+    public static Shard ParseShard(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], out int index) && int.TryParse(parts[1], out int count) && count > 0 && index >= 0 && index < count)
+            return new Shard(index, count);
+        throw new RunSpecException($"--shard {text}: give I/N with 0 <= I < N, e.g. --shard 0/4 for the first of four workers (a job index and a job count).");
+    }
+}
+
 /// <summary>How far a planned run is.</summary>
 public enum RunState
 {
@@ -58,7 +100,10 @@ public sealed record ModelEvaluated(PlannedRun Run, RunEvaluation Evaluation) : 
 public sealed record RunPublished(PlannedRun Run, string Folder) : ExperimentEvent;
 public sealed record ReportWritten(ExperimentReport Report) : ExperimentEvent;
 
-/// <summary>What a run of the experiment left: the runs it trained, the models exported, the answer and the combined report, if one was written.</summary>
+/// <summary>
+/// What a run of the experiment left: the runs it trained, the models exported, the answer and the combined report,
+/// if one was written; for a collection, the runs still missing (then nothing is reported).
+/// </summary>
 public sealed record ExperimentOutcome(
     IReadOnlyList<PlannedRun> Plan,
     IReadOnlyList<(RunSpec Spec, RunSummary Summary)> Trained,
@@ -66,7 +111,9 @@ public sealed record ExperimentOutcome(
     IReadOnlyList<string> Answer,
     ExperimentReport? Report)
 {
-    public int ExitCode => Report?.ExitCode ?? 0;
+    public IReadOnlyList<PlannedRun> Missing { get; init; } = [];
+
+    public int ExitCode => Missing.Count > 0 ? 1 : Report?.ExitCode ?? 0;
 }
 
 /// <summary>
@@ -89,60 +136,125 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             return new PlannedRun(i, spec, done > 0 || File.Exists(folder.CheckpointFile) ? RunState.Partial : RunState.New, done);
         }).ToArray();
 
-    public ExperimentOutcome Run(ExperimentPipeline pipeline, ExperimentPaths paths, CancellationToken cancellation = default)
+    /// <param name="selection">The runs this process takes (<see cref="RunSelection.All"/>: a single process does the whole experiment and its report).</param>
+    public ExperimentOutcome Run(ExperimentPipeline pipeline, ExperimentPaths paths, RunSelection? selection = null, CancellationToken cancellation = default)
     {
+        selection ??= RunSelection.All;
         var plan = Plan(pipeline, paths);
         progress?.Report(new PlanReady(plan));
         var exported = new List<string>();
         var trained = new List<(RunSpec, RunSummary)>();
-        var todo = plan.Where(r => r.State != RunState.Published).ToArray();
-        foreach (var run in plan.Where(r => r.State == RunState.Published))
+        var mine = plan.Where(selection.Includes).ToArray();
+        foreach (var run in mine.Where(r => r.State == RunState.Published))
             progress?.Report(new RunSkipped(run, $"published in {pipeline.Results}"));
+        // A worker leaves runs another worker finished to --collect; a single process exports and scores them again for its report.
+        foreach (var run in mine.Where(r => r.State == RunState.Finished && selection.IsWorker))
+            progress?.Report(new RunSkipped(run, "finished earlier"));
+        var todo = mine.Where(r => r.State != RunState.Published && !(r.State == RunState.Finished && selection.IsWorker)).ToArray();
 
         for (int i = 0; i < todo.Length; i++)
         {
             cancellation.ThrowIfCancellationRequested();
             var run = todo[i];
-            progress?.Report(new RunStarting(run, i + 1, todo.Length));
             var folder = paths.RunFolder(run.Spec);
+            using var claim = RunLock.TryTake(folder, out string holder);
+            if (claim is null)
+            {
+                progress?.Report(new RunSkipped(run, $"being trained by another worker ({holder})"));
+                continue;
+            }
+            // Between the plan and the claim another worker may have finished the run.
+            if ((pipeline.Results.Length > 0 && RunFolder.PublishedIn(pipeline.Results, run.Spec.Name).HasSummary) || (selection.IsWorker && folder.IsFinished))
+            {
+                progress?.Report(new RunSkipped(run, "finished by another worker"));
+                continue;
+            }
+            progress?.Report(new RunStarting(run, i + 1, todo.Length));
             var summary = steps.Train(run.Spec, folder, cancellation);
             trained.Add((run.Spec, summary));
             progress?.Report(new RunTrained(run, summary));
-
-            if (pipeline.Export)
-            {
-                string onnx = paths.ModelPath(pipeline, run.Spec, int8: false);
-                steps.Export(folder, onnx, null);
-                exported.Add(onnx);
-                progress?.Report(new ModelExported(run, onnx, Int8: false));
-                if (pipeline.Int8)
-                {
-                    string int8 = paths.ModelPath(pipeline, run.Spec, int8: true);
-                    steps.Export(folder, int8, pipeline.Int8CalibrationPerClass);
-                    exported.Add(int8);
-                    progress?.Report(new ModelExported(run, int8, Int8: true));
-                }
-                if (pipeline.EvaluateEachRun)
-                {
-                    var evaluation = steps.EvaluateModel(onnx, pipeline, pipeline.Evaluate ?? new EvaluationStep());
-                    folder.WriteEvaluation(evaluation);
-                    progress?.Report(new ModelEvaluated(run, evaluation));
-                }
-            }
-            if (pipeline.Results.Length > 0)
-            {
-                var record = folder.PublishTo(pipeline.Results); // not inside progress?.Report(…): with no listener it would never run
-                progress?.Report(new RunPublished(run, record.Path));
-            }
+            exported.AddRange(Deliver(pipeline, paths, run, folder, exportAgain: true));
         }
 
         var answer = ZeroInitAnswer.For(pipeline, trained);
         ExperimentReport? report = null;
-        if (pipeline.Evaluate is { } step && exported.Count > 0)
+        if (!selection.IsWorker && pipeline.Evaluate is { } step && exported.Count > 0)
         {
             report = steps.EvaluateAll(exported, pipeline, step, paths.RunsRoot, answer);
             progress?.Report(new ReportWritten(report));
         }
         return new ExperimentOutcome(plan, trained, exported, answer, report);
+    }
+
+    /// <summary>
+    /// The final step of a sweep, once its workers are done: exports what is not exported yet, scores and publishes
+    /// what is not yet, and writes the combined report over every model; trains nothing. When runs are missing it
+    /// does nothing and names them.
+    /// </summary>
+    public ExperimentOutcome Collect(ExperimentPipeline pipeline, ExperimentPaths paths)
+    {
+        var plan = Plan(pipeline, paths);
+        progress?.Report(new PlanReady(plan));
+        var missing = plan.Where(r => r.State is RunState.New or RunState.Partial).ToArray();
+        if (missing.Length > 0)
+            return new ExperimentOutcome(plan, [], [], [], null) { Missing = missing };
+
+        var models = new List<string>();
+        var finished = new List<(RunSpec, RunSummary)>();
+        foreach (var run in plan)
+        {
+            // Workers publish as they finish: a run published and trained in this runs folder still has its weights here.
+            var folder = paths.RunFolder(run.Spec);
+            if (folder.IsFinished)
+            {
+                finished.Add((run.Spec, folder.ReadSummary()));
+                models.AddRange(Deliver(pipeline, paths, run, folder, exportAgain: false));
+            }
+            else
+            {
+                finished.Add((run.Spec, RunFolder.PublishedIn(pipeline.Results, run.Spec.Name).ReadSummary()));
+                progress?.Report(new RunSkipped(run, $"published in {pipeline.Results}, trained elsewhere: no weights here to export"));
+            }
+        }
+        var answer = ZeroInitAnswer.For(pipeline, finished);
+        ExperimentReport? report = null;
+        if (pipeline.Evaluate is { } step && models.Count > 0)
+        {
+            report = steps.EvaluateAll(models, pipeline, step, paths.RunsRoot, answer);
+            progress?.Report(new ReportWritten(report));
+        }
+        return new ExperimentOutcome(plan, [], models, answer, report);
+    }
+
+    /// <summary>Exports a trained run (float, and int8 if asked), scores it on its own if asked, publishes its record; returns the models.</summary>
+    /// <param name="exportAgain">Export even when the model file exists (a run just trained); else only what is missing.</param>
+    private List<string> Deliver(ExperimentPipeline pipeline, ExperimentPaths paths, PlannedRun run, RunFolder folder, bool exportAgain)
+    {
+        var models = new List<string>();
+        if (pipeline.Export)
+        {
+            foreach (bool int8 in pipeline.Int8 ? new[] { false, true } : [false])
+            {
+                string onnx = paths.ModelPath(pipeline, run.Spec, int8);
+                if (exportAgain || !File.Exists(onnx))
+                {
+                    steps.Export(folder, onnx, int8 ? pipeline.Int8CalibrationPerClass : null);
+                    progress?.Report(new ModelExported(run, onnx, int8));
+                }
+                models.Add(onnx);
+            }
+            if (pipeline.EvaluateEachRun && (exportAgain || folder.ReadEvaluation() is null))
+            {
+                var evaluation = steps.EvaluateModel(models[0], pipeline, pipeline.Evaluate ?? new EvaluationStep());
+                folder.WriteEvaluation(evaluation);
+                progress?.Report(new ModelEvaluated(run, evaluation));
+            }
+        }
+        if (pipeline.Results.Length > 0)
+        {
+            var record = folder.PublishTo(pipeline.Results); // not inside progress?.Report(…): with no listener it would never run
+            progress?.Report(new RunPublished(run, record.Path));
+        }
+        return models;
     }
 }

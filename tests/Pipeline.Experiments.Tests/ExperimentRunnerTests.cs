@@ -122,6 +122,65 @@ public sealed class ExperimentRunnerTests : IDisposable
         Assert.Equal([0, 1, 2, 3], plan.Select(r => r.Index));
     }
 
+    [Fact]
+    public void Shards_divide_the_plan_between_workers_and_a_worker_leaves_the_report_to_the_collector()
+    {
+        var pipeline = Pipeline(eachRun: true, results: true);
+        var shard0 = new FakeSteps();
+        var shard1 = new FakeSteps();
+        var outcome0 = new ExperimentRunner(shard0).Run(pipeline, Paths, RunSelection.ParseShard("0/2"));
+        var outcome1 = new ExperimentRunner(shard1).Run(pipeline, Paths, RunSelection.ParseShard("1/2"));
+
+        Assert.Equal(["exp-torchvision-zi0-fastai-s1", "exp-torchvision-zi0-fastai-s2"], outcome0.Trained.Select(t => t.Spec.Name));
+        Assert.Equal(["exp-torchvision-zi1-fastai-s1", "exp-torchvision-zi1-fastai-s2"], outcome1.Trained.Select(t => t.Spec.Name));
+        Assert.DoesNotContain(shard0.Calls.Concat(shard1.Calls), c => c.StartsWith("report", StringComparison.Ordinal));
+        Assert.Null(outcome0.Report);
+        Assert.Throws<RunSpecException>(() => RunSelection.ParseShard("2/2"));
+        Assert.Throws<RunSpecException>(() => RunSelection.ParseShard("one"));
+    }
+
+    [Fact]
+    public void The_collector_names_missing_runs_and_reports_once_every_run_is_finished()
+    {
+        var pipeline = Pipeline(int8: true);
+        new ExperimentRunner(new FakeSteps()).Run(pipeline, Paths, RunSelection.ParseShard("0/2"));
+        var early = new FakeSteps();
+        var incomplete = new ExperimentRunner(early).Collect(pipeline, Paths);
+        Assert.Equal(["exp-torchvision-zi1-fastai-s1", "exp-torchvision-zi1-fastai-s2"], incomplete.Missing.Select(m => m.Spec.Name));
+        Assert.Equal(1, incomplete.ExitCode);
+        Assert.Empty(early.Calls);
+
+        new ExperimentRunner(new FakeSteps()).Run(pipeline, Paths, RunSelection.ParseShard("1/2"));
+        File.Delete(Paths.ModelPath(pipeline, pipeline.Runs().First(), int8: true)); // one model lost since: exported again, the rest kept
+        var collector = new FakeSteps();
+        var outcome = new ExperimentRunner(collector).Collect(pipeline, Paths);
+        Assert.Empty(outcome.Missing);
+        Assert.Equal(["export exp-torchvision-zi0-fastai-s1.int8.onnx", "report 8"], collector.Calls);
+        Assert.Contains(outcome.Answer, l => l.Contains("costs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_run_another_worker_holds_is_skipped_and_taken_once_it_is_released()
+    {
+        var pipeline = Pipeline();
+        var first = pipeline.Runs().First();
+        var events = new List<ExperimentEvent>();
+        using (var held = RunLock.TryTake(Paths.RunFolder(first), out _))
+        {
+            Assert.NotNull(held);
+            Assert.Null(RunLock.TryTake(Paths.RunFolder(first), out string holder));
+            Assert.Contains($"pid {Environment.ProcessId}", holder);
+            var steps = new FakeSteps();
+            new ExperimentRunner(steps, new Inline(events.Add)).Run(pipeline, Paths, new RunSelection.Claim());
+            Assert.DoesNotContain($"train {first.Name}", steps.Calls);
+            Assert.Equal(3, steps.Calls.Count(c => c.StartsWith("train", StringComparison.Ordinal)));
+            Assert.Contains(events.OfType<RunSkipped>(), s => s.Run.Spec.Name == first.Name && s.Reason.Contains("another worker", StringComparison.Ordinal));
+        }
+        var later = new FakeSteps();
+        new ExperimentRunner(later).Run(pipeline, Paths, new RunSelection.Claim());
+        Assert.Equal([$"train {first.Name}", $"export {first.Name}.onnx"], later.Calls);
+    }
+
     private sealed class Inline(Action<ExperimentEvent> report) : IProgress<ExperimentEvent>
     {
         public void Report(ExperimentEvent value) => report(value);

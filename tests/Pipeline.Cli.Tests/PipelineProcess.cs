@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Pipeline.Data;
+
+namespace Pipeline.Cli.Tests;
+
+/// <summary>The built `pipeline` tool run as a child process, as a sweep worker runs it.</summary>
+public sealed class PipelineProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _output;
+
+    private PipelineProcess(Process process)
+    {
+        _process = process;
+        _output = Task.Run(async () => await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>pipeline.dll of src/Pipeline.Cli built in the configuration these tests were built in (the solution build makes both).</summary>
+    public static string Tool
+    {
+        get
+        {
+            string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            string path = Path.GetFullPath(Path.Combine(Repository, "src", "Pipeline.Cli", "bin", configuration, "net10.0", "pipeline.dll"));
+            return File.Exists(path) ? path : throw new FileNotFoundException($"{path}: build src/Pipeline.Cli ({configuration}) first; the test command builds the whole solution.");
+        }
+    }
+
+    public static string Repository { get; } = FindRepository();
+
+    /// <summary>The Imagenette copy the tests read (../shared/data/imagenette-224 beside the clone, or $PIPELINE_DATA).</summary>
+    public static string Dataset { get; } = ImagenetteDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException("Imagenette not found: set PIPELINE_DATA.");
+
+    public static PipelineProcess Start(string workingDirectory, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Tool);
+        foreach (string a in arguments)
+            info.ArgumentList.Add(a);
+        info.Environment[ImagenetteDataset.RootVariable] = Dataset;
+        return new PipelineProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"));
+    }
+
+    public int Id => _process.Id;
+
+    /// <summary>Waits for the exit; returns the exit code and everything the process printed.</summary>
+    public (int ExitCode, string Output) Wait(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"pipeline did not finish within {timeout}: {_output.Result}");
+        }
+        return (_process.ExitCode, _output.Result);
+    }
+
+    /// <summary>SIGKILL: no cleanup of any kind, as when a node or pod dies.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public static (int ExitCode, string Output) Run(string workingDirectory, params string[] arguments)
+    {
+        using var process = Start(workingDirectory, arguments);
+        return process.Wait(TimeSpan.FromMinutes(10));
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+
+    private static string FindRepository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))
+                return dir.FullName;
+        }
+        throw new DirectoryNotFoundException($"no Pipeline.sln above {AppContext.BaseDirectory}");
+    }
+}
