@@ -1,23 +1,6 @@
 // Thin orchestration over `dotnet` and the `pipeline` tool (src/Pipeline.Cli): the logic lives in the tool.
 // Run with: dotnet tool restore && dotnet cake --target=<Target> [--argument=value ...]
-//
-//   Default / Quick      the main job: the question answered in minutes (pipelines/quick.json), prints the answer and the report path
-//   Smoke                a plumbing check on a slice (pipelines/smoke.json): tests and CI, numbers mean nothing
-//   Test / Ci            build and run every test project
-//   Reproduce            the reference experiment (pipelines/reference.json), end to end
-//   Run                  any pipeline: --pipeline=pipelines/<file>.json
-//   Results              regenerate docs/results/ from the seeded experiments' published run records
-//   Data                 verify the dataset and build the decoded caches (--data=DIR)
-//   DownloadData         download an official archive: --dest=DIR [--archive=imagenette2-320]
-//   Train                one run: --run=pipelines/runs/<file>.json
-//   Export               a finished run to ONNX: --run-name=NAME
-//   Validate             an ONNX model with ONNX Runtime: --model=models/x.onnx
-//   Evaluate             ML.NET evaluation of models/ (or --plan=FILE), report + history
-//   Report               render a report again from its report.json, no scoring: --report=DIR [--output=DIR]
-//   ScheduledEvaluation  the scheduled plan (pipelines/evaluation.json): --history=PATH --fail-on-regression=true
-//   Bench                training / loader / evaluation speed (writes reports/bench.json)
-//   Pack                 the inference packages: artifacts/packages/ZeroInitLab.Imagenette.Inference{,.Cpu,.Gpu}.<version>.nupkg
-//
+// `dotnet cake --description` lists the targets with what each does (their .Description below).
 // Common arguments: --data=DIR (dataset folder), --device=auto|cpu|gpu (evaluation), --configuration=Release.
 
 var target = Argument("target", "Default");
@@ -28,6 +11,10 @@ var device = Argument("device", "auto");
 var solution = "./Pipeline.sln";
 var cli = "./src/Pipeline.Cli/Pipeline.Cli.csproj";
 
+// The tool's exit code when it failed: Cake ends every failed run with 1, and a scheduler must tell a regression (3)
+// and a mistake in the input (2) from a crash (1), so the script exits with the tool's own code (bottom of the file).
+int? toolExit = null;
+
 // Runs the `pipeline` tool from its build output (built by the Build target); fails the target on a non-zero exit.
 void Pipeline(string arguments, bool withData = true)
 {
@@ -37,13 +24,18 @@ void Pipeline(string arguments, bool withData = true)
         Arguments = $"run --project {cli} -c {configuration} --no-build -- {arguments}{extra}",
     });
     if (exit != 0)
+    {
+        toolExit = exit;
         throw new CakeException(exit, $"pipeline {arguments} failed with exit code {exit}.");
+    }
 }
 
 Task("Build")
+    .Description("Build the solution.")
     .Does(() => DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration }));
 
 Task("Test")
+    .Description("Build and run every test project (the CI command).")
     .IsDependentOn("Build")
     .Does(() => DotNetTest(solution, new DotNetTestSettings
     {
@@ -53,29 +45,36 @@ Task("Test")
     }));
 
 Task("Ci")
+    .Description("What CI runs: the tests.")
     .IsDependentOn("Test");
 
 Task("Run")
+    .Description("Run any pipeline: --pipeline=pipelines/<file>.json.")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"run \"{Argument("pipeline", "pipelines/smoke.json")}\" --device {device}"));
 
 Task("Quick")
+    .Description("The main job: the question answered in minutes (pipelines/quick.json).")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"run pipelines/quick.json --device {device}"));
 
 Task("Smoke")
+    .Description("A plumbing check on a slice (pipelines/smoke.json); its numbers mean nothing.")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"run pipelines/smoke.json --device {device}"));
 
 Task("Reproduce")
+    .Description("The reference experiment (pipelines/reference.json), end to end.")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"run pipelines/reference.json --device {device}"));
 
 Task("Results")
+    .Description("Regenerate docs/results/ from the seeded experiments' published run records.")
     .IsDependentOn("Build")
     .Does(() => Pipeline("results pipelines/zero-init-seeds.json pipelines/zero-init-long-run.json", withData: false));
 
 Task("Data")
+    .Description("Verify the dataset and build the decoded caches (--data=DIR).")
     .IsDependentOn("Build")
     .Does(() =>
     {
@@ -84,22 +83,27 @@ Task("Data")
     });
 
 Task("DownloadData")
+    .Description("Download an official Imagenette archive: --dest=DIR [--archive=imagenette2-320].")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"data download --archive {Argument("archive", "imagenette2-320")} --dest \"{Argument<string>("dest")}\"", withData: false));
 
 Task("Train")
+    .Description("Train one run: --run=pipelines/runs/<file>.json.")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"train \"{Argument<string>("run")}\""));
 
 Task("Export")
+    .Description("Export a finished run to ONNX: --run-name=NAME.")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"export \"{Argument<string>("run-name")}\"", withData: false));
 
 Task("Validate")
+    .Description("Score an ONNX model with ONNX Runtime: --model=models/x.onnx.")
     .IsDependentOn("Build")
     .Does(() => Pipeline($"validate \"{Argument<string>("model")}\""));
 
 Task("Evaluate")
+    .Description("ML.NET evaluation of models/ (or --plan=FILE): report and history.")
     .IsDependentOn("Build")
     .Does(() =>
     {
@@ -108,6 +112,7 @@ Task("Evaluate")
     });
 
 Task("Report")
+    .Description("Render a report again from its report.json, no scoring: --report=DIR [--output=DIR].")
     .IsDependentOn("Build")
     .Does(() =>
     {
@@ -116,21 +121,35 @@ Task("Report")
     });
 
 Task("ScheduledEvaluation")
+    .Description("The scheduled plan (pipelines/evaluation.json); exits 3 on a regression [--models=DIR] [--history=PATH].")
     .IsDependentOn("Build")
     .Does(() =>
     {
         var history = Argument("history", "");
+        var models = Argument("models", "");
         Pipeline($"evaluate --plan \"{Argument("plan", "pipelines/evaluation.json")}\" --device {device}" +
+                 (models == "" ? "" : $" --models \"{models}\"") +
                  (history == "" ? "" : $" --history \"{history}\"") +
                  $" --fail-on-regression {Argument("fail-on-regression", "true")}");
     });
 
+Task("History")
+    .Description("The evaluation history: each model's records and trend [--history=PATH] [--csv=FILE].")
+    .IsDependentOn("Build")
+    .Does(() =>
+    {
+        var csv = Argument("csv", "");
+        Pipeline($"history --history \"{Argument("history", "reports/evaluation-history.db")}\"" + (csv == "" ? "" : $" --csv \"{csv}\""), withData: false);
+    });
+
 Task("Bench")
+    .Description("Training, loader, inference and evaluation speed (reports/bench.json).")
     .IsDependentOn("Build")
     .Does(() => Pipeline("bench --output reports/bench.json"));
 
 // Every package a consumer may need: the library, and the two packages that add ONNX Runtime's CPU or CUDA build to it.
 Task("Pack")
+    .Description("The inference NuGet packages (library, .Cpu, .Gpu) into artifacts/packages.")
     .Does(() =>
     {
         foreach (var project in new[] { "Pipeline.Inference", "Pipeline.Inference.Cpu", "Pipeline.Inference.Gpu" })
@@ -144,6 +163,14 @@ Task("Pack")
     });
 
 Task("Default")
+    .Description("The main job (Quick).")
     .IsDependentOn("Quick");
 
-RunTarget(target);
+try
+{
+    RunTarget(target);
+}
+catch when (toolExit is int code)
+{
+    System.Environment.Exit(code);
+}

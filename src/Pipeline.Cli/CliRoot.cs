@@ -14,6 +14,7 @@ public static class CliRoot
         ValidateCommand.Create(),
         EvaluateCommand.Create(),
         ReportCommand.Create(),
+        HistoryCommand.Create(),
         RunCommand.Create(),
         PlanCommand.Create(),
         ResultsCommand.Create(),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Pipeline.Data;
 using Pipeline.Evaluation;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Reporting;
 using Spectre.Console;
@@ -9,10 +10,17 @@ namespace Pipeline.Cli;
 
 public static class EvaluateCommand
 {
+    /// <summary>Where a scheduler keeps the models to evaluate (a folder outside the checkout; several separated by ':').</summary>
+    public const string ModelsVariable = "PIPELINE_MODELS";
+
     public static Command Create()
     {
         var plan = new Option<FileInfo?>("--plan") { Description = "An evaluation plan (pipelines/evaluation.json). Options below override its values." };
-        var models = new Option<string[]>("--models") { Description = "ONNX files or folders of them (default: the plan's, else models/).", AllowMultipleArgumentsPerToken = true };
+        var models = new Option<string[]>("--models")
+        {
+            Description = $"ONNX files or folders of them, sub-folders included (default: ${ModelsVariable}, else the plan's, else models/).",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var data = DatasetOptions.Data();
         var split = DatasetOptions.Split();
         var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class (0: all)." };
@@ -32,7 +40,9 @@ public static class EvaluateCommand
             var p = parse.GetValue(plan) is { } file ? EvaluationPlan.Load(file.FullName) : new EvaluationPlan { Models = ["models"] };
             p = p with
             {
-                Models = parse.GetValue(models) is { Length: > 0 } m ? m : p.Models,
+                Models = parse.GetValue(models) is { Length: > 0 } m ? m
+                    : Environment.GetEnvironmentVariable(ModelsVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment.Split(Path.PathSeparator)
+                    : p.Models,
                 Split = parse.GetValue(split) ?? p.Split,
                 PerClassLimit = parse.GetValue(perClass) ?? p.PerClassLimit,
                 Device = parse.GetValue(device) ?? p.Device,
@@ -49,7 +59,7 @@ public static class EvaluateCommand
             var set = DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {p.Split}");
 
             var outcome = EvaluationJob.Run(p.ToRequest(set), Console.Out);
-            AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {Path.GetFullPath(outcome.Files.Html)}");
+            AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {DisplayPath.Of(Path.GetFullPath(outcome.Files.Html))}");
             return outcome.ExitCode;
         });
         return command;

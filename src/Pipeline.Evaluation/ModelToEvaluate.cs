@@ -13,8 +13,9 @@ public sealed record ModelToEvaluate(string Path, ModelMetadata? Metadata = null
     public string Name => System.IO.Path.GetFileNameWithoutExtension(Path);
 
     /// <summary>
-    /// The models to evaluate at <paramref name="path"/>: the file itself, or every <c>*.onnx</c>
-    /// in the folder (not recursive), in name order.
+    /// The models to evaluate at <paramref name="path"/>: the file itself, or every <c>*.onnx</c> in the folder and its
+    /// sub-folders (pipelines export to <c>models/&lt;pipeline&gt;/</c>), in path order. The history knows a model by its
+    /// file name, so two files of one name in different folders are refused rather than mixed up.
     /// </summary>
     public static IReadOnlyList<ModelToEvaluate> Find(string path)
     {
@@ -22,11 +23,13 @@ public sealed record ModelToEvaluate(string Path, ModelMetadata? Metadata = null
             return [new ModelToEvaluate(System.IO.Path.GetFullPath(path))];
         if (!Directory.Exists(path))
             throw new EvaluationException(path, "no such model file or folder.");
-        var models = Directory.GetFiles(path, "*.onnx")
+        var models = Directory.GetFiles(path, "*.onnx", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
             .Select(p => new ModelToEvaluate(System.IO.Path.GetFullPath(p)))
             .ToArray();
+        if (models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twins)
+            throw new EvaluationException(path, $"two models are named {twins.Key}: {string.Join(" and ", twins.Select(t => t.Path))}. The history tells models apart by name: rename one, or evaluate one folder.");
         return models.Length > 0 ? models
-            : throw new EvaluationException(path, "the folder holds no *.onnx model: export one first (`export`), or point at another folder.");
+            : throw new EvaluationException(path, "the folder and its sub-folders hold no *.onnx model: export one first (`export`, or `pipeline run`), or point at another folder.");
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Evaluation;
+using Pipeline.Evaluation.History;
 using Pipeline.Experiments;
 
 namespace Pipeline.Reporting;
@@ -169,6 +170,17 @@ public static partial class ReportWriter
         foreach (var r in report.Models)
             md.AppendLine($"- {r.Evaluation.ModelName}: {r.TrainingRunNote}");
         md.AppendLine();
+        var trends = ModelTrend.Of(report.History);
+        if (trends.Count > 0)
+        {
+            md.AppendLine("## History");
+            md.AppendLine();
+            md.AppendLine("| model | records | first top-1 % | latest | change pp | best | latest below best pp |");
+            md.AppendLine("|:---|---:|---:|---:|---:|---:|---:|");
+            foreach (var t in trends)
+                md.AppendLine($"| {t.ModelName} | {t.Records.Count} | {Pct(t.First.Top1)} | {Pct(t.Latest.Top1)} | {F(t.ChangePp, "+0.00;-0.00;0.00")} | {Pct(t.Best.Top1)} | {F(t.BelowBestPp, "0.00")} |");
+            md.AppendLine();
+        }
         md.AppendLine("## Details");
         md.AppendLine();
         AppendTable(md, report, DetailColumns, 4);
@@ -299,11 +311,17 @@ public static partial class ReportWriter
             html.AppendLine($"<li>{H(r.Evaluation.ModelName)}: {H(r.TrainingRunNote)}</li>");
         html.AppendLine("</ul>");
 
-        if (report.History.GroupBy(h => h.ModelName).Any(g => g.Count() > 1))
+        var trends = ModelTrend.Of(report.History);
+        if (trends.Count > 0)
         {
-            html.AppendLine("<h2>History</h2><div class=\"plots\">");
-            html.AppendLine(Charts.ToSvg(Charts.HistoryTrend(report.History), 900, 360));
-            html.AppendLine("</div>");
+            html.AppendLine("<h2>History</h2>");
+            html.AppendLine("<table><tr><th class=\"l\">model</th><th>records</th><th>first top-1 %</th><th>latest</th><th>change pp</th><th>best</th><th>latest below best pp</th></tr>");
+            foreach (var t in trends)
+                html.AppendLine($"<tr><td class=\"l\">{H(t.ModelName)}</td><td>{t.Records.Count}</td><td>{Pct(t.First.Top1)}</td><td>{Pct(t.Latest.Top1)}</td><td>{F(t.ChangePp, "+0.00;-0.00;0.00")}</td><td>{Pct(t.Best.Top1)}</td><td{(t.BelowBestPp > report.RegressionThresholdPp ? " class=\"flag\"" : "")}>{F(t.BelowBestPp, "0.00")}</td></tr>");
+            html.AppendLine("</table>");
+            if (trends.Any(t => t.Records.Count > 1))
+                html.AppendLine("<div class=\"plots\">" + Charts.ToSvg(Charts.HistoryTrend(report.History), 900, 360) + "</div>");
+            html.AppendLine("<p class=\"meta\">Every record: <code>pipeline history --history PATH [--csv FILE]</code>.</p>");
         }
 
         foreach (var r in report.Models)

@@ -43,6 +43,17 @@ public partial class DeployFileTests
 
     private static int PlannedRuns(string pipeline) => ExperimentPipeline.Load(Path.Combine(PipelineProcess.Repository, pipeline)).Runs().Count();
 
+    [Fact]
+    public void The_scheduled_github_workflow_is_valid_yaml_and_keeps_its_history_outside_the_checkout()
+    {
+        var workflow = Yaml(Deploy("scheduled/github-workflow.yml"));
+        Assert.Equal(["evaluate"], ((YamlMappingNode)workflow["jobs"]).Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+        string text = File.ReadAllText(Deploy("scheduled/github-workflow.yml"));
+        Assert.Contains("gh release download", text);
+        Assert.Contains("name: evaluation-history", text);
+        Assert.Contains("--models=\"$MODELS\"", text);
+    }
+
     [Theory]
     [InlineData("kubernetes/sweep-job.yaml")]
     [InlineData("kubernetes/collect-job.yaml")]

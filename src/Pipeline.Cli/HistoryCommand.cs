@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Globalization;
+using Pipeline.Evaluation;
+using Pipeline.Evaluation.History;
+using Pipeline.Experiments;
+using Spectre.Console;
+
+namespace Pipeline.Cli;
+
+public static class HistoryCommand
+{
+    public static Command Create()
+    {
+        var history = new Option<string>("--history") { Description = "The SQLite history evaluate appends to.", DefaultValueFactory = _ => "reports/evaluation-history.db" };
+        var model = new Option<string?>("--model") { Description = "Only this model (its file name without .onnx)." };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Also write every record as CSV to this file." };
+        var command = new Command("history", "Show the evaluation history: each model's records, oldest first, its change and its best; export CSV.")
+        {
+            history, model, csv,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(history)!;
+            // Reading must not create an empty history where a mistyped path points.
+            if (!File.Exists(path))
+                throw new EvaluationException(path, "no such history. Give the file `evaluate --history` (or a plan's \"history\") writes.");
+            var records = EvaluationHistory.Open(path).Records(parse.GetValue(model));
+            var c = CultureInfo.InvariantCulture;
+            foreach (var trend in ModelTrend.Of(records))
+            {
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[bold]{trend.ModelName}[/] on {trend.First.Examples} images ({ReportShort(trend.ExamplesFingerprint)}): {trend.Records.Count} record(s); top-1 {Pct(trend.First.Top1)} → {Pct(trend.Latest.Top1)} % ({trend.ChangePp.ToString("+0.00;-0.00;0.00", c)} pp), best {Pct(trend.Best.Top1)} %{(trend.BelowBestPp > 0 ? $", latest {trend.BelowBestPp.ToString("0.00", c)} pp below it" : "")}");
+                var table = new Table().AddColumns("when (UTC)", "top-1 %", "Δ prev. pp", "top-5 %", "model sha256", "device", "project");
+                HistoryRecord? previous = null;
+                foreach (var r in trend.Records)
+                {
+                    table.AddRow(r.TimestampUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm", c), Pct(r.Top1),
+                        previous is null ? "" : ((r.Top1 - previous.Top1) * 100).ToString("+0.00;-0.00;0.00", c),
+                        Pct(r.Top5), r.ModelSha256[..Math.Min(12, r.ModelSha256.Length)], Markup.Escape(r.Device), Markup.Escape(r.ProjectVersion));
+                    previous = r;
+                }
+                AnsiConsole.Write(table);
+            }
+            if (records.Count == 0)
+                AnsiConsole.MarkupLineInterpolated($"{DisplayPath.Of(Path.GetFullPath(path))} holds no records{(parse.GetValue(model) is { } m ? $" of {m}" : "")}.");
+            if (parse.GetValue(csv) is { } file)
+            {
+                AtomicFile.WriteText(file.FullName, ModelTrend.ToCsv(records));
+                AnsiConsole.MarkupLineInterpolated($"[green]csv[/]: {DisplayPath.Of(file.FullName)} ({records.Count} records)");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string Pct(double fraction) => (fraction * 100).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string ReportShort(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint;
+}
