@@ -103,7 +103,7 @@ internal sealed record ModelSection(
         var m = r.Evaluation;
         return new ModelSection(m.ModelName, m.ModelPath, m.ModelSha256, m.Device, m.Preprocessing, m.MetadataFromFile, m.Metadata, m.Metrics,
             new SpeedSection(m.ImagesPerSecond, m.ScoringSeconds, m.WallSeconds),
-            r.Agreement, r.Comparison, r.TrainingRun is { } run ? new TrainingRunSection(run.Folder, run.Config, run.Epochs) : null, r.TrainingRunNote);
+            r.Agreement, r.Comparison, r.TrainingRun is { } run ? new TrainingRunSection(run.Folder, run.Config, run.Epochs, run.Dynamics) : null, r.TrainingRunNote);
     }
 
     /// <remarks>
@@ -127,7 +127,7 @@ internal sealed record ModelSection(
             WallSeconds = Speed.WallSeconds,
         },
         Comparison = Comparison,
-        TrainingRun = TrainingRun is { } run ? new TrainingRun(run.Folder, run.Epochs, run.Config) : null,
+        TrainingRun = TrainingRun is { } run ? new TrainingRun(run.Folder, run.Epochs, run.Config) { Dynamics = run.Dynamics } : null,
         TrainingRunNote = TrainingRunNote,
         Agreement = Agreement,
     };
@@ -137,7 +137,7 @@ internal sealed record ModelSection(
 internal sealed record SpeedSection(double ImagesPerSecond, double ScoringSeconds, double WallSeconds);
 
 /// <summary>The training run as the report read it: its config.json flattened, and metrics.jsonl one epoch per entry.</summary>
-internal sealed record TrainingRunSection(string Folder, IReadOnlyDictionary<string, string> Config, IReadOnlyList<EpochMetrics> Epochs);
+internal sealed record TrainingRunSection(string Folder, IReadOnlyDictionary<string, string> Config, IReadOnlyList<EpochMetrics> Epochs, IReadOnlyList<DynamicsRecord> Dynamics);
 
 /// <summary>
 /// The confusion matrix one row per line (<c>[12, 0, 3, …]</c>) instead of one count per line: a 10-class matrix is

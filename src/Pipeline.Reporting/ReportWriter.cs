@@ -305,6 +305,17 @@ public static partial class ReportWriter
                 html.AppendLine(Charts.ToSvg(Charts.LearningCurves(curves, e => e.ValTop1, "Val top-1 per epoch (trainer)", "val top-1 (%)", percent: true), 580, 360));
             html.AppendLine(Charts.ToSvg(Charts.LossCurves(curves), 580, 360));
             html.AppendLine("</div>");
+            // Why the curves part: how far each block's residual branch adds to its skip path, from init on.
+            var probed = curves.Where(c => c.Run.Dynamics.Count > 0).ToArray();
+            if (probed.Length > 0)
+            {
+                html.AppendLine("<h2>Residual branches</h2><p class=\"note\">Per block, ‖branch output‖ / ‖shortcut output‖ on 40 fixed val images " +
+                                "(0: the block is the identity, as zero-init makes every block at initialisation), at init, in the first epoch and after each epoch.</p><div class=\"plots\">");
+                double yMax = Results.ResultsPage.ResidualAxisMax(probed.Select(c => c.Run.Dynamics));
+                foreach (var (label, trainingRun) in probed)
+                    html.AppendLine(Charts.ToSvg(Charts.ResidualContributions([trainingRun.Dynamics], label, yMax), 580, 340));
+                html.AppendLine("</div>");
+            }
         }
         html.AppendLine("<ul class=\"meta\">");
         foreach (var r in report.Models)

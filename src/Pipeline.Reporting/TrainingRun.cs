@@ -11,6 +11,9 @@ namespace Pipeline.Reporting;
 /// </summary>
 public sealed record TrainingRun(string Folder, IReadOnlyList<EpochMetrics> Epochs, IReadOnlyDictionary<string, string> Config)
 {
+    /// <summary>The residual branches at the run's measurement points (dynamics.jsonl; empty for runs that predate it).</summary>
+    public IReadOnlyList<DynamicsRecord> Dynamics { get; init; } = [];
+
     public string Name => Path.GetFileName(Folder.TrimEnd('/', '\\'));
 
     /// <summary>
@@ -35,7 +38,7 @@ public sealed record TrainingRun(string Folder, IReadOnlyList<EpochMetrics> Epoc
     public static TrainingRun Load(string folder)
     {
         var run = new RunFolder(folder);
-        return new TrainingRun(run.Path, run.ReadMetrics().OrderBy(e => e.Epoch).ToArray(), ReadConfig(run.SpecFile));
+        return new TrainingRun(run.Path, run.ReadMetrics().OrderBy(e => e.Epoch).ToArray(), ReadConfig(run.SpecFile)) { Dynamics = run.ReadDynamics() };
     }
 
     /// <summary>config.json flattened to "a.b" → text, for quoting settings in reports.</summary>

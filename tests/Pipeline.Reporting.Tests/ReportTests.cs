@@ -77,7 +77,8 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         Assert.Contains("tv-s1: per-class precision and recall", html);
         Assert.Contains("Val top-1 per epoch (trainer)", html);
         Assert.Contains("Loss per epoch (trainer): val solid, train dashed", html);
-        Assert.True(html.Split("<svg").Length - 1 == 6, "2 learning-curve plots + a heat map and a bar chart per model");
+        Assert.True(html.Split("<svg").Length - 1 == 7, "2 learning-curve plots + the run's residual branches + a heat map and a bar chart per model");
+        Assert.Contains("<h2>Residual branches</h2>", html);
         Assert.Contains("does not name its training run", html);
     }
 

@@ -2,6 +2,7 @@ using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
+using Pipeline.Experiments;
 using Pipeline.Reporting.Results;
 
 namespace Pipeline.Reporting;
@@ -42,14 +43,14 @@ public static partial class Charts
     /// Each block's residual contribution (‖branch‖ / ‖shortcut‖ on the probe batch) at every measurement point,
     /// averaged over the runs given: one line per block, the measurement points evenly spaced.
     /// </summary>
-    public static PlotModel ResidualContributions(IReadOnlyList<PublishedRun> runs, string title, double yMax)
+    public static PlotModel ResidualContributions(IReadOnlyList<IReadOnlyList<DynamicsRecord>> runs, string title, double yMax)
     {
         var points = DynamicsTable.Points(runs);
         var plot = NewPlot(title);
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside });
         plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Title = "training progress (epochs)", ItemsSource = points.Select(DynamicsTable.Label).ToArray(), GapWidth = 0 });
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "‖branch‖ / ‖shortcut‖", Minimum = 0, Maximum = yMax, MajorGridlineStyle = LineStyle.Dot });
-        var blocks = runs.SelectMany(r => r.Dynamics).SelectMany(d => d.Blocks).Select(b => b.Block).Distinct().ToArray();
+        var blocks = runs.SelectMany(r => r).SelectMany(d => d.Blocks).Select(b => b.Block).Distinct().ToArray();
         for (int b = 0; b < blocks.Length; b++)
         {
             var line = new LineSeries { Title = blocks[b], Color = Palette[b % Palette.Length], MarkerType = MarkerType.Circle, MarkerSize = 2 };

@@ -3,7 +3,7 @@ using Pipeline.Experiments;
 
 namespace Pipeline.Reporting.Results;
 
-/// <summary>The residual-branch measurements of several runs, by measurement point and block.</summary>
+/// <summary>The residual-branch measurements of several runs (each run's dynamics.jsonl), by measurement point and block.</summary>
 public static class DynamicsTable
 {
     /// <summary>
@@ -13,8 +13,8 @@ public static class DynamicsTable
     public const double ActiveThreshold = 0.1;
 
     /// <summary>The measurement points (in epochs) the runs share, in order.</summary>
-    public static IReadOnlyList<double> Points(IReadOnlyList<PublishedRun> runs) =>
-        runs.SelectMany(r => r.Dynamics).Select(d => d.Epoch).Distinct().Order().ToArray();
+    public static IReadOnlyList<double> Points(IReadOnlyList<IReadOnlyList<DynamicsRecord>> runs) =>
+        runs.SelectMany(r => r).Select(d => d.Epoch).Distinct().Order().ToArray();
 
     /// <summary>"init", "1/16" … "1/2" within the first epoch, then whole epochs.</summary>
     public static string Label(double epoch) => epoch switch
@@ -24,19 +24,19 @@ public static class DynamicsTable
         _ => epoch.ToString("0.##", CultureInfo.InvariantCulture),
     };
 
-    private static ResidualBlockReading? Reading(PublishedRun run, double point, string block) =>
-        run.Dynamics.FirstOrDefault(d => d.Epoch == point)?.Blocks.FirstOrDefault(b => b.Block == block);
+    private static ResidualBlockReading? Reading(IReadOnlyList<DynamicsRecord> run, double point, string block) =>
+        run.FirstOrDefault(d => d.Epoch == point)?.Blocks.FirstOrDefault(b => b.Block == block);
 
-    public static double MeanContribution(IReadOnlyList<PublishedRun> runs, double point, string block)
+    public static double MeanContribution(IReadOnlyList<IReadOnlyList<DynamicsRecord>> runs, double point, string block)
     {
         var values = runs.Select(r => Reading(r, point, block)?.Contribution).OfType<double>().ToArray();
         return values.Length == 0 ? double.NaN : values.Average();
     }
 
     /// <summary>Blocks at or above <see cref="ActiveThreshold"/> at <paramref name="point"/>, averaged over the runs that measured it.</summary>
-    public static double MeanActiveBlocks(IReadOnlyList<PublishedRun> runs, double point)
+    public static double MeanActiveBlocks(IReadOnlyList<IReadOnlyList<DynamicsRecord>> runs, double point)
     {
-        var counts = runs.Select(r => r.Dynamics.FirstOrDefault(d => d.Epoch == point))
+        var counts = runs.Select(r => r.FirstOrDefault(d => d.Epoch == point))
             .OfType<DynamicsRecord>()
             .Select(d => (double)d.Blocks.Count(b => b.Contribution >= ActiveThreshold))
             .ToArray();
@@ -44,17 +44,17 @@ public static class DynamicsTable
     }
 
     /// <summary>The median over blocks of the runs' mean contribution at <paramref name="point"/>.</summary>
-    public static double MedianContribution(IReadOnlyList<PublishedRun> runs, double point)
+    public static double MedianContribution(IReadOnlyList<IReadOnlyList<DynamicsRecord>> runs, double point)
     {
-        var blocks = runs.SelectMany(r => r.Dynamics).SelectMany(d => d.Blocks).Select(b => b.Block).Distinct();
+        var blocks = runs.SelectMany(r => r).SelectMany(d => d.Blocks).Select(b => b.Block).Distinct();
         var means = blocks.Select(b => MeanContribution(runs, point, b)).Where(double.IsFinite).Order().ToArray();
         return means.Length == 0 ? double.NaN : means.Length % 2 == 1 ? means[means.Length / 2] : (means[means.Length / 2 - 1] + means[means.Length / 2]) / 2;
     }
 
     /// <summary>Mean gradient norm of one parameter group at <paramref name="point"/> over the runs (NaN where none was recorded).</summary>
-    public static double MeanGradNorm(IReadOnlyList<PublishedRun> runs, double point, string group)
+    public static double MeanGradNorm(IReadOnlyList<IReadOnlyList<DynamicsRecord>> runs, double point, string group)
     {
-        var values = runs.Select(r => r.Dynamics.FirstOrDefault(d => d.Epoch == point)?.GradNorms)
+        var values = runs.Select(r => r.FirstOrDefault(d => d.Epoch == point)?.GradNorms)
             .Select(g => g is not null && g.TryGetValue(group, out double v) ? v : double.NaN)
             .Where(double.IsFinite).ToArray();
         return values.Length == 0 ? double.NaN : values.Average();

@@ -157,16 +157,18 @@ public static class ResultsPage
     /// <summary>The residual branches waking up (issue: show why), with the per-epoch gap beside them.</summary>
     private static void Why(StringBuilder md, IDictionary<string, string> files, ExperimentPipeline pipeline, IReadOnlyList<PublishedRun> runs)
     {
-        var off = runs.Where(r => !r.ZeroInit).ToArray();
-        var on = runs.Where(r => r.ZeroInit).ToArray();
-        var points = DynamicsTable.Points(runs);
+        var offRuns = runs.Where(r => !r.ZeroInit).ToArray();
+        var onRuns = runs.Where(r => r.ZeroInit).ToArray();
+        var off = offRuns.Select(r => r.Dynamics).ToArray();
+        var on = onRuns.Select(r => r.Dynamics).ToArray();
+        var points = DynamicsTable.Points([.. off, .. on]);
         if (off.Length == 0 || on.Length == 0 || points.Count == 0)
             return;
         md.AppendLine("### Why: the residual branches waking up").AppendLine();
         md.AppendLine("Each run reads every residual block on the same 40 validation images (4 per class, eval mode) at initialisation, at 1/16, 1/8, 1/4 and 1/2 of the first epoch and after every epoch: " +
                       "the block's *contribution* is ‖branch output‖ / ‖shortcut output‖ (0: the block is the identity), beside the mean |γ| of its last BatchNorm. " +
                       "Lines are the mean over the arm's seeds.").AppendLine();
-        double yMax = Math.Ceiling(runs.SelectMany(r => r.Dynamics).SelectMany(d => d.Blocks).Select(b => b.Contribution).Where(double.IsFinite).DefaultIfEmpty(1).Max() * 4) / 4;
+        double yMax = ResidualAxisMax([.. off, .. on]);
         foreach (var (arm, name) in new[] { (off, "off"), (on, "on") })
         {
             string file = $"{pipeline.Name}-contribution-zero-init-{name}.svg";
@@ -174,7 +176,7 @@ public static class ResultsPage
             md.AppendLine($"![residual contribution per block, zero-init {name}]({file})").AppendLine();
         }
 
-        md.AppendLine($"Blocks active (contribution ≥ {DynamicsTable.ActiveThreshold.ToString(CultureInfo.InvariantCulture)}, of {runs[0].Dynamics[0].Blocks.Count}), median contribution over blocks, mean gradient norm of layer1's parameters (mean over the steps since the previous point), and the val top-1 gap where both arms validated:").AppendLine();
+        md.AppendLine($"Blocks active (contribution ≥ {DynamicsTable.ActiveThreshold.ToString(CultureInfo.InvariantCulture)}, of {off[0][0].Blocks.Count}), median contribution over blocks, mean gradient norm of layer1's parameters (mean over the steps since the previous point), and the val top-1 gap where both arms validated:").AppendLine();
         md.AppendLine("| progress (epochs) | active off | active on | median contribution off | median on | grad norm layer1 off | on | top-1 gap off − on (pp) |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (double p in points)
@@ -182,8 +184,8 @@ public static class ResultsPage
             string gap = "";
             if (p >= 1 && p == Math.Floor(p))
             {
-                var a = off.Select(r => r.Epochs.FirstOrDefault(e => e.Epoch == (int)p)?.ValTop1).OfType<double>().ToArray();
-                var b = on.Select(r => r.Epochs.FirstOrDefault(e => e.Epoch == (int)p)?.ValTop1).OfType<double>().ToArray();
+                var a = offRuns.Select(r => r.Epochs.FirstOrDefault(e => e.Epoch == (int)p)?.ValTop1).OfType<double>().ToArray();
+                var b = onRuns.Select(r => r.Epochs.FirstOrDefault(e => e.Epoch == (int)p)?.ValTop1).OfType<double>().ToArray();
                 if (a.Length > 0 && b.Length > 0)
                     gap = Signed((a.Average() - b.Average()) * 100);
             }
@@ -193,7 +195,7 @@ public static class ResultsPage
         }
         md.AppendLine();
         double first = points.FirstOrDefault(p => p > 0);
-        int blocks = runs[0].Dynamics[0].Blocks.Count;
+        int blocks = off[0][0].Blocks.Count;
         double? allActive = points.Where(p => p > 0 && DynamicsTable.MeanActiveBlocks(on, p) >= blocks).Cast<double?>().FirstOrDefault();
         md.AppendLine(
             $"In numbers: at initialisation the median contribution is {F(DynamicsTable.MedianContribution(off, 0), "0.000")} without zero-init and {F(DynamicsTable.MedianContribution(on, 0), "0.000")} with it; " +
@@ -203,6 +205,10 @@ public static class ResultsPage
             $"After the last epoch: {F(DynamicsTable.MedianContribution(off, points[^1]), "0.000")} and {F(DynamicsTable.MedianContribution(on, points[^1]), "0.000")}.");
         md.AppendLine();
     }
+
+    /// <summary>A shared y-axis top for contribution plots: the largest contribution, rounded up to a quarter.</summary>
+    internal static double ResidualAxisMax(IEnumerable<IReadOnlyList<DynamicsRecord>> runs) =>
+        Math.Ceiling(runs.SelectMany(r => r).SelectMany(d => d.Blocks).Select(b => b.Contribution).Where(double.IsFinite).DefaultIfEmpty(1).Max() * 4) / 4;
 
     private static void LongRun(StringBuilder md, IDictionary<string, string> files, ExperimentPipeline pipeline, IReadOnlyList<PublishedRun> runs, IReadOnlyList<LengthResult> lengths)
     {

@@ -19,7 +19,7 @@ public static class TrainingRuns
         });
         folder.WriteProgress(
             valTop1.Select((top1, i) => new EpochMetrics(i + 1, 2.2 - 0.1 * i, 2.0 - 0.1 * i, top1, Math.Min(1, top1 + 0.3), 0.1, 30 * (i + 1), 310.5, 900, 700, 554)),
-            []);
+            Enumerable.Range(0, valTop1.Length + 1).Select(e => new DynamicsRecord(e * 10, e, [new ResidualBlockReading("layer1.0", 0.1 * e, e, 4)], null, 0)));
         return folder.Path;
     }
 }
