@@ -42,18 +42,18 @@ public static class DataCommand
     private static Command Verify()
     {
         var data = DatasetOptions.Data();
-        var command = new Command("verify", "Index a dataset folder and report counts, warnings and its fingerprint.") { data };
-        command.SetAction(parse =>
+        var command = new Command("verify", "Index a dataset folder, decode every image, and report counts, warnings and its fingerprint.") { data };
+        command.SetAction((parse, cancellation) =>
         {
             var dataset = DatasetOptions.Open(parse.GetValue(data));
+            DatasetOptions.CheckDecodable([.. dataset.Train, .. dataset.Val], cancellation);
             var table = new Table().AddColumns("wnid", "class", "train", "val");
             foreach (var c in ImagenetteClasses.All)
                 table.AddRow(c.Wnid, c.Name, dataset.Train.Count(i => i.Label == c.Index).ToString(), dataset.Val.Count(i => i.Label == c.Index).ToString());
             AnsiConsole.Write(table);
-            foreach (var warning in dataset.Warnings)
-                AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
-            AnsiConsole.MarkupLineInterpolated($"{dataset.Root}: {dataset.Train.Count} train, {dataset.Val.Count} val images, {dataset.Warnings.Count} warnings, fingerprint {dataset.Fingerprint}");
-            return ExitCodes.Ok;
+            DatasetOptions.ShowWarnings(dataset);
+            AnsiConsole.MarkupLineInterpolated($"{dataset.Root}: {dataset.Train.Count} train, {dataset.Val.Count} val images, all decode; {dataset.Warnings.Count} warnings, fingerprint {dataset.Fingerprint}");
+            return Task.FromResult(ExitCodes.Ok);
         });
         return command;
     }

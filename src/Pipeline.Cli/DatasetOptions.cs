@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Pipeline.Data;
 using Pipeline.Evaluation;
+using Spectre.Console;
 
 namespace Pipeline.Cli;
 
@@ -18,8 +19,46 @@ public static class DatasetOptions
         DefaultValueFactory = _ => "val",
     };
 
+    /// <summary>
+    /// <paramref name="option"/>, refusing values below <paramref name="min"/> at parse time (a parse error, exit 2)
+    /// rather than deep inside a command (an empty split scored as NaN, a batch of 0 images).
+    /// </summary>
+    public static Option<T> AtLeast<T>(int min, Option<T> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<T>() is int value && value < min)
+                result.AddError($"{option.Name} must be at least {min} (is {value})");
+        });
+        return option;
+    }
+
     public static ImagenetteDataset Open(DirectoryInfo? data, int noisyPercent = 0) =>
         ImagenetteDataset.OpenOrDefault(data?.FullName, noisyPercent);
+
+    /// <summary>
+    /// Decodes every image with the strict decoder the cache build uses (<see cref="ImageCheck"/>), with a progress bar:
+    /// what `data verify` and `evaluate` (whose ML.NET decoder is lenient) check before they report or score anything.
+    /// </summary>
+    /// <exception cref="ImagenetteDataException">Some images cannot be decoded; the message lists them.</exception>
+    public static void CheckDecodable(IReadOnlyList<LabeledImage> images, CancellationToken cancellation)
+    {
+        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+        {
+            var task = ctx.AddTask("decoding", maxValue: images.Count);
+            ImageCheck.ThrowIfAnyUndecodable(images, new Progress<int>(done => task.Value = done), cancellation);
+        });
+    }
+
+    /// <summary>
+    /// The index's warnings (files skipped, a class missing, files the CSV does not list), shown by every command that
+    /// acts on the data: a score on a dataset with a class missing is not the score it seems.
+    /// </summary>
+    public static void ShowWarnings(ImagenetteDataset dataset)
+    {
+        foreach (string warning in dataset.Warnings)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+    }
 
     public static IReadOnlyList<LabeledImage> SplitOf(ImagenetteDataset dataset, string split, int? perClass = null)
     {
@@ -33,7 +72,10 @@ public static class DatasetOptions
     }
 
     /// <summary>The ML.NET evaluation's view of a split: image paths with their wnids, in the class table's order.</summary>
-    public static EvaluationSet EvaluationSetOf(ImagenetteDataset dataset, IReadOnlyList<LabeledImage> images, string name) =>
-        EvaluationSet.Create(name, ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
+    public static EvaluationSet EvaluationSetOf(ImagenetteDataset dataset, IReadOnlyList<LabeledImage> images, string name)
+    {
+        var set = EvaluationSet.Create(name, ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
             images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+        return set with { Warnings = dataset.Warnings }; // the report records them next to the scores
+    }
 }

@@ -35,7 +35,7 @@ public static class EvaluateCommand
         {
             plan, models, data, split, perClass, device, history, reportDir, runs, failOnRegression, threshold,
         };
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellation) =>
         {
             var p = parse.GetValue(plan) is { } file ? EvaluationPlan.Load(file.FullName) : new EvaluationPlan { Models = ["models"] };
             p = p with
@@ -55,12 +55,14 @@ public static class EvaluateCommand
             // --data wins; then the plan's folder if it exists; then the embedded default.
             var dataDir = parse.GetValue(data) ?? (Directory.Exists(p.Dataset) ? new DirectoryInfo(p.Dataset) : null);
             var dataset = DatasetOptions.Open(dataDir);
+            DatasetOptions.ShowWarnings(dataset);
             var images = DatasetOptions.SplitOf(dataset, p.Split, p.PerClassLimit > 0 ? p.PerClassLimit : null);
+            DatasetOptions.CheckDecodable(images, cancellation); // ML.NET's decoder would score a damaged JPEG's grey-filled remains
             var set = DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {p.Split}");
 
             var outcome = EvaluationJob.Run(p.ToRequest(set), Console.Out);
             AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {DisplayPath.Of(Path.GetFullPath(outcome.Files.Html))}");
-            return outcome.ExitCode;
+            return Task.FromResult(outcome.ExitCode);
         });
         return command;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
 using Pipeline.Experiments;
+using Pipeline.Reporting;
 using Spectre.Console;
 
 namespace Pipeline.Cli;
@@ -11,12 +12,12 @@ public static class HistoryCommand
 {
     public static Command Create()
     {
-        var history = new Option<string>("--history") { Description = "The SQLite history evaluate appends to.", DefaultValueFactory = _ => "reports/evaluation-history.db" };
+        var history = new Option<string>("--history") { Description = "The SQLite history evaluate appends to.", DefaultValueFactory = _ => EvaluationPlan.DefaultHistory };
         var model = new Option<string?>("--model") { Description = "Only this model (its file name without .onnx)." };
         var csv = new Option<FileInfo?>("--csv") { Description = "Also write every record as CSV to this file." };
-        var command = new Command("history", "Show the evaluation history: each model's records, oldest first, its change and its best; export CSV.")
+        var command = new Command("history", "Show the evaluation history: each model's records, oldest first, its change and its best; export CSV. `pin`/`unpin` move a model's baseline.")
         {
-            history, model, csv,
+            history, model, csv, HistoryBaselineCommands.Pin(), HistoryBaselineCommands.Unpin(),
         };
         command.SetAction(parse =>
         {

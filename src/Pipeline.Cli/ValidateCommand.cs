@@ -11,8 +11,8 @@ public static class ValidateCommand
         var model = new Argument<FileInfo>("model") { Description = "An exported .onnx model." };
         var data = DatasetOptions.Data();
         var split = DatasetOptions.Split();
-        var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class." };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
+        var perClass = DatasetOptions.AtLeast(1, new Option<int?>("--per-class") { Description = "Only the first N images of each class." });
+        var batch = DatasetOptions.AtLeast(1, new Option<int>("--batch") { Description = "Images per ONNX Runtime call.", DefaultValueFactory = _ => 64 });
         var command = new Command("validate", "Run an exported model with ONNX Runtime over a dataset split and print top-1/top-5 (like timm's onnx_validate.py).")
         {
             model, data, split, perClass, batch,
@@ -20,6 +20,7 @@ public static class ValidateCommand
         command.SetAction((parse, cancellation) =>
         {
             var dataset = DatasetOptions.Open(parse.GetValue(data));
+            DatasetOptions.ShowWarnings(dataset);
             var images = DatasetOptions.SplitOf(dataset, parse.GetValue(split)!, parse.GetValue(perClass));
             string path = parse.GetValue(model)!.FullName;
             OnnxValidationResult result = null!;

@@ -28,11 +28,18 @@ internal static class FileSignature
         return "text";
     }
 
-    public static byte[] ReadHead(string path)
+    /// <summary>True when the bytes end with the JPEG end-of-image marker (FF D9), as every complete JPEG of the archives does.</summary>
+    public static bool EndsLikeJpeg(ReadOnlySpan<byte> tail) => tail.Length >= 2 && tail[^2] == 0xFF && tail[^1] == 0xD9;
+
+    /// <summary>The first <see cref="BytesNeeded"/> bytes and the last two, in one open: all the index reads of a file.</summary>
+    public static (byte[] Head, byte[] Tail) ReadHeadAndTail(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         var head = new byte[BytesNeeded];
         int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        return head[..read];
+        var tail = new byte[Math.Min(2, stream.Length)];
+        stream.Seek(-tail.Length, SeekOrigin.End);
+        stream.ReadExactly(tail);
+        return (head[..read], tail);
     }
 }

@@ -63,6 +63,27 @@ internal static class ImageDecoder
         CopyToRgb(resized, rgb);
     }
 
+    /// <summary>
+    /// Why <paramref name="path"/> cannot be decoded, in the words the cache build uses, or null when it decodes
+    /// completely: the one strict check of an image's content (SkiaSharp itself would fill a truncated image with grey).
+    /// </summary>
+    public static string? Check(string path)
+    {
+        try
+        {
+            using var decoded = Decode(path);
+            return null;
+        }
+        catch (UndecodableImageException e)
+        {
+            return e.Message;
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>The destination rectangle's size, exactly as ML.NET computes it for an IsoCrop to a square.</summary>
     private static (int Width, int Height) DrawSize(int width, int height, int shortSide)
     {

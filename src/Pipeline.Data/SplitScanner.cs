@@ -67,15 +67,21 @@ internal static class SplitScanner
         return files;
     }
 
-    /// <summary>The cheap checks that need only the first bytes: empty files and files that are not JPEGs.</summary>
+    /// <summary>
+    /// The checks every command gets when it opens the dataset, cheap enough for 13,394 files: empty files, files that
+    /// are not JPEGs, and truncated JPEGs. A complete JPEG ends with the end-of-image marker; one that does not is
+    /// decoded (<see cref="ImageDecoder.Check"/>, the strict decoder the cache build uses) and refused with the
+    /// decoder's own reason, so a truncated file fails `data verify`, `evaluate`, `validate` and `train` alike,
+    /// before anything is trained or scored.
+    /// </summary>
     private static string? CheckImageFile(string path)
     {
-        byte[] head = FileSignature.ReadHead(path);
+        var (head, tail) = FileSignature.ReadHeadAndTail(path);
         if (head.Length == 0)
             return "the file is empty (0 bytes). Delete it or replace it with the original image from the archive.";
         if (!FileSignature.IsJpeg(head))
             return $"named .JPEG but the content is {FileSignature.Describe(head)}, not a JPEG. Delete it or replace it with the original image from the archive.";
-        return null;
+        return FileSignature.EndsLikeJpeg(tail) ? null : ImageDecoder.Check(path); // bytes after the marker are legal: decode to decide
     }
 
     /// <summary>Path under the root with '/' separators, the form the official CSV uses.</summary>

@@ -30,6 +30,12 @@ public sealed record EvaluationSet
     /// <summary>The fingerprint of the whole dataset the examples come from (the index's), or "" when unknown.</summary>
     public string DatasetFingerprint { get; init; } = "";
 
+    /// <summary>
+    /// What the dataset index warned about (files skipped, a class missing, files the labels CSV does not list):
+    /// the report records them next to the scores they may explain.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public static EvaluationSet Create(string name, IReadOnlyList<string> classIds, IReadOnlyList<LabeledExample> examples, string datasetFingerprint = "") =>
         new()
         {

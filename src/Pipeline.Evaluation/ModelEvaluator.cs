@@ -16,6 +16,8 @@ public sealed record EvaluationRun
     public required string DatasetFingerprint { get; init; }
     public required string ProjectVersion { get; init; }
     public required IReadOnlyList<ModelEvaluation> Models { get; init; }
+    /// <summary>What the dataset index warned about the data these models were scored on (<see cref="EvaluationSet.Warnings"/>).</summary>
+    public IReadOnlyList<string> DataWarnings { get; init; } = [];
 }
 
 /// <summary>
@@ -27,14 +29,34 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
 {
     private readonly EvaluationOptions _options = options ?? new EvaluationOptions();
 
-    /// <summary>Scores every model; stops at the first unusable input (nothing is half-done: history is written by the caller, after).</summary>
+    /// <summary>
+    /// Scores every model. Every model is checked first (file, metadata, graph, classes): one unusable model stops the
+    /// run before any is scored, with every unusable one named, so no good model's result is computed and then lost.
+    /// </summary>
+    /// <exception cref="EvaluationException">Some model cannot be evaluated; the message names each one.</exception>
     public EvaluationRun EvaluateAll(IReadOnlyList<ModelToEvaluate> models, EvaluationSet set, Action<ModelEvaluation>? onEvaluated = null)
     {
         var started = DateTimeOffset.UtcNow;
-        var results = new List<ModelEvaluation>();
+        var checkedModels = new List<InspectedModel>();
+        var problems = new List<EvaluationException>();
         foreach (var model in models)
         {
-            var result = Evaluate(model, set);
+            try
+            {
+                checkedModels.Add(Inspect(model, set));
+            }
+            catch (EvaluationException ex)
+            {
+                problems.Add(ex);
+            }
+        }
+        if (problems.Count > 0)
+            throw EvaluationException.ForMany(problems, $"of {models.Count} model(s) cannot be evaluated, so none was scored and nothing recorded");
+
+        var results = new List<ModelEvaluation>();
+        foreach (var model in checkedModels)
+        {
+            var result = Score(model, set);
             onEvaluated?.Invoke(result);
             results.Add(result);
         }
@@ -48,23 +70,53 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
             DatasetFingerprint = set.DatasetFingerprint,
             ProjectVersion = Experiments.ProjectVersion.Current,
             Models = results,
+            DataWarnings = set.Warnings,
         };
     }
 
-    public ModelEvaluation Evaluate(ModelToEvaluate model, EvaluationSet set)
+    public ModelEvaluation Evaluate(ModelToEvaluate model, EvaluationSet set) => Score(Inspect(model, set), set);
+
+    /// <summary>Everything that can be checked about a model without scoring it: the file, its metadata and graph, the device, its classes.</summary>
+    private InspectedModel Inspect(ModelToEvaluate model, EvaluationSet set)
     {
         if (set.Examples.Count == 0)
             throw new ArgumentException($"The evaluation set '{set.Name}' has no examples.", nameof(set));
-        var wall = Stopwatch.StartNew();
         var device = ExecutionDevice.Select(_options.Device, _options.GpuDeviceId);
         var inspected = OnnxModelInspector.Inspect(model, device);
         if (_options.Device == ComputeDevice.Gpu && !inspected.Device.IsGpu)
         {
-            throw new InvalidOperationException(
-                $"--device gpu: {inspected.Path} would run on {inspected.Device.Description}. Run with --device auto or cpu to allow that.");
+            throw new EvaluationException(inspected.Path,
+                $"--device gpu, but the model would run on {inspected.Device.Description}. Run with --device auto or cpu to allow that.");
         }
         CheckClasses(inspected, set);
+        ProbeMlNet(inspected, set);
+        return inspected;
+    }
 
+    /// <summary>
+    /// ML.NET parses the model itself (Google.Protobuf, stricter than ONNX Runtime: every string must be UTF-8), so a
+    /// file ONNX Runtime opens can still fail in ML.NET. Loading it once here names such a file before any model is
+    /// scored; the session is closed at once (one per model, not all held together).
+    /// </summary>
+    private void ProbeMlNet(InspectedModel inspected, EvaluationSet set)
+    {
+        try
+        {
+            var ml = new MLContext(seed: 0);
+            var fitted = ImageClassificationPipeline.Create(ml, inspected, _options.Threading)
+                .Fit(ImageClassificationPipeline.LoadExamples(ml, set.Examples.Take(1)));
+            (fitted as IDisposable)?.Dispose();
+        }
+        catch (Exception ex) when (ex is not EvaluationException and not OutOfMemoryException)
+        {
+            throw new EvaluationException(inspected.Path,
+                $"ML.NET cannot load the model ({ex.GetBaseException().Message.Split('\n')[0]}). The file is damaged: export it again.", ex);
+        }
+    }
+
+    private ModelEvaluation Score(InspectedModel inspected, EvaluationSet set)
+    {
+        var wall = Stopwatch.StartNew();
         var ml = new MLContext(seed: 0);
         var examples = ImageClassificationPipeline.LoadExamples(ml, set.Examples);
         var pipeline = ImageClassificationPipeline.Create(ml, inspected, _options.Threading);

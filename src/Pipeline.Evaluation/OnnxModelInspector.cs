@@ -37,8 +37,7 @@ public static class OnnxModelInspector
             using (session)
             {
                 var metadata = model.Metadata ?? ReadMetadata(session, path);
-                OnnxModelFile.CheckMetadata(metadata, path);
-                OnnxModelFile.CheckGraph(session, metadata, path);
+                OnnxModelFile.Check(session, metadata, path);
                 return new InspectedModel
                 {
                     Path = path,

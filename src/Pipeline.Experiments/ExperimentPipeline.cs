@@ -67,6 +67,8 @@ public sealed record ExperimentPipeline
                 ?? throw new JsonException("the file is empty");
             if (pipeline.Variants.Count == 0 || pipeline.Seeds.Count == 0 || pipeline.Epochs.Count == 0)
                 throw new JsonException("'variants', 'seeds' and 'epochs' must each list at least one entry");
+            if (pipeline.Variants.Any(v => v is null))
+                throw new JsonException("'variants' holds a null entry");
             if (pipeline.Variants.FirstOrDefault(v => v.Seeds is { } own && !own.All(pipeline.Seeds.Contains)) is { } stray)
                 throw new JsonException($"a variant's 'seeds' must be some of the pipeline's seeds ({string.Join(", ", pipeline.Seeds)}), not {string.Join(", ", stray.Seeds!)}");
             if (pipeline.Int8CalibrationPerClass < 1)

@@ -72,9 +72,7 @@ public sealed partial class ImageClassifier : IImageClassifier, IDisposable
         {
             if (options.Device == ComputeDevice.Gpu && !device.IsGpu)
                 throw new InvalidOperationException($"{path}: the GPU was required but the model would run on {device.Description}. Ask for ComputeDevice.Auto or Cpu to allow that.");
-            var metadata = OnnxModelFile.ReadMetadata(session, path);
-            OnnxModelFile.CheckMetadata(metadata, path);
-            OnnxModelFile.CheckGraph(session, metadata, path);
+            var metadata = OnnxModelFile.ReadChecked(session, path);
             if (metadata.ResizePolicy != "IsoCrop")
                 throw new InvalidModelException(path, $"resize policy '{metadata.ResizePolicy}' is not supported by the inference library (IsoCrop only); re-export the model.");
             if (selected.IsGpu && !device.IsGpu)

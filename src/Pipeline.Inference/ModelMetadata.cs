@@ -122,21 +122,41 @@ public sealed record ModelMetadata
         string Opt(string key) => props.TryGetValue(key, out var v) ? v : "";
         int Int(string key) => int.TryParse(Get(key), NumberStyles.Integer, inv, out var v) ? v
             : throw new InvalidDataException($"{source}: ONNX metadata '{key}' = '{props[key]}' is not an integer.");
-        float[] Floats(string key) => Get(key).Split(',').Select(s => float.Parse(s, inv)).ToArray();
+        float[] Floats(string key)
+        {
+            string[] parts = Get(key).Split(',');
+            var values = new float[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!float.TryParse(parts[i], NumberStyles.Float, inv, out values[i]) || !float.IsFinite(values[i]))
+                    throw new InvalidDataException($"{source}: ONNX metadata '{key}' = '{props[key]}' is not a comma-separated list of numbers. Re-export the model.");
+            }
+            return values;
+        }
+        double Fraction(string key) => Opt(key) is { Length: > 0 } text
+            ? double.TryParse(text, NumberStyles.Float, inv, out var v) && v is >= 0 and <= 1 ? v
+                : throw new InvalidDataException($"{source}: ONNX metadata '{key}' = '{text}' is not a fraction between 0 and 1. Re-export the model.")
+            : double.NaN;
 
-        string[][] classes;
+        string[]?[] classes;
         try
         {
-            classes = JsonSerializer.Deserialize<string[][]>(Get(Keys.Classes)) ?? [];
+            classes = JsonSerializer.Deserialize<string[]?[]>(Get(Keys.Classes)) ?? [];
         }
         catch (JsonException ex)
         {
             throw new InvalidDataException($"{source}: ONNX metadata '{Keys.Classes}' is not a JSON list of [id, name] pairs: {ex.Message}");
         }
+        int bad = Array.FindIndex(classes, c => c is not ([{ Length: > 0 }] or [{ Length: > 0 }, not null]));
+        if (bad >= 0)
+        {
+            throw new InvalidDataException(
+                $"{source}: ONNX metadata '{Keys.Classes}' entry {bad} ({JsonSerializer.Serialize(classes[bad])}) is not an [id, name] pair of strings. Re-export the model.");
+        }
 
         return new ModelMetadata
         {
-            Classes = classes.Select(c => new ModelClass(c[0], c.Length > 1 ? c[1] : c[0])).ToArray(),
+            Classes = classes.Select(c => new ModelClass(c![0], c.Length > 1 ? c[1] : c[0])).ToArray(),
             InputWidth = Int(Keys.InputWidth),
             InputHeight = Int(Keys.InputHeight),
             CropSize = Int(Keys.CropSize),
@@ -150,7 +170,7 @@ public sealed record ModelMetadata
             Recipe = Opt(Keys.Recipe),
             Epochs = int.TryParse(Opt(Keys.Epochs), NumberStyles.Integer, inv, out var epochs) ? epochs : 0,
             Seed = int.TryParse(Opt(Keys.Seed), NumberStyles.Integer, inv, out var s) ? s : 0,
-            ValTop1 = double.TryParse(Opt(Keys.ValTop1), NumberStyles.Float, inv, out var t) ? t : double.NaN,
+            ValTop1 = Fraction(Keys.ValTop1),
             DatasetFingerprint = Opt(Keys.Dataset),
             CheckpointSha256 = Opt(Keys.Checkpoint),
             ProjectVersion = Opt(Keys.Version),

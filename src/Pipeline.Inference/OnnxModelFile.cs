@@ -79,6 +79,26 @@ public static class OnnxModelFile
         }
     }
 
+    /// <summary>
+    /// The model's metadata, read and checked against itself and against the graph: the one check every side
+    /// (the ML.NET evaluation, `validate`, the inference library) makes before it feeds the model anything.
+    /// </summary>
+    /// <exception cref="InvalidModelException">The metadata is missing, malformed, or disagrees with the graph.</exception>
+    public static ModelMetadata ReadChecked(InferenceSession session, string path)
+    {
+        var metadata = ReadMetadata(session, path);
+        Check(session, metadata, path);
+        return metadata;
+    }
+
+    /// <summary><see cref="CheckMetadata"/> then <see cref="CheckGraph"/>: for metadata a caller gives instead of the file's own.</summary>
+    /// <exception cref="InvalidModelException">The metadata cannot describe a usable model, or the graph is not what it says.</exception>
+    public static void Check(InferenceSession session, ModelMetadata metadata, string path)
+    {
+        CheckMetadata(metadata, path);
+        CheckGraph(session, metadata, path);
+    }
+
     /// <exception cref="InvalidModelException">The metadata cannot describe a usable model.</exception>
     public static void CheckMetadata(ModelMetadata m, string path)
     {

@@ -25,7 +25,7 @@ public static class OnnxValidator
             o.IntraOpNumThreads = Environment.ProcessorCount;
         });
         using var _ = session;
-        var metadata = OnnxModelFile.ReadMetadata(session, modelPath);
+        var metadata = OnnxModelFile.ReadChecked(session, modelPath); // the check the ML.NET evaluation makes: metadata against the graph
         if (metadata.InputWidth != metadata.InputHeight)
             throw new InvalidDataException($"{modelPath}: non-square input {metadata.InputWidth}x{metadata.InputHeight} is not supported by validate.");
         var classIds = metadata.Classes.Select(c => c.Id).ToArray();

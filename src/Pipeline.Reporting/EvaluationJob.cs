@@ -16,7 +16,7 @@ public sealed record EvaluationJobRequest
     public string? RunsRoot { get; init; }
     /// <summary>Explicit training-run folders by model name (override RunName).</summary>
     public IReadOnlyDictionary<string, string>? RunFolders { get; init; }
-    /// <summary>A top-1 drop beyond this, against the model's previous record, is a regression.</summary>
+    /// <summary>A top-1 drop beyond this, against the model's baseline (pinned, else its best record), is a regression.</summary>
     public double RegressionThresholdPp { get; init; } = 1.0;
     /// <summary>Exit with <see cref="EvaluationJob.RegressionExitCode"/> when a model regressed (for schedulers).</summary>
     public bool FailOnRegression { get; init; }
@@ -31,8 +31,9 @@ public sealed record EvaluationJobOutcome(EvaluationReport Report, ReportFiles F
 }
 
 /// <summary>
-/// The scheduled evaluation: score every model, then append all their records to the history in one
-/// transaction, then write the reports. A bad input stops the run before anything is recorded.
+/// The scheduled evaluation: check the history, the report folder and every model, score every model, then append
+/// all their records to the history in one transaction, then write the reports. A bad input stops the run before
+/// anything is scored or recorded.
 /// </summary>
 public static class EvaluationJob
 {
@@ -43,6 +44,9 @@ public static class EvaluationJob
     public static EvaluationJobOutcome Run(EvaluationJobRequest request, TextWriter? log = null)
     {
         log ??= TextWriter.Null;
+        // Where the results go is checked before anything is scored: minutes of scoring are never lost to a bad path.
+        var history = request.HistoryPath is null ? null : EvaluationHistory.Open(request.HistoryPath);
+        ReportWriter.CheckWritable(request.ReportDirectory);
         var evaluator = new ModelEvaluator(request.Options);
         var run = evaluator.EvaluateAll(request.Models, request.Set, m =>
         {
@@ -54,9 +58,8 @@ public static class EvaluationJob
 
         IReadOnlyList<ModelComparison>? comparisons = null;
         IReadOnlyList<HistoryRecord>? records = null;
-        if (request.HistoryPath is not null)
+        if (history is not null)
         {
-            var history = EvaluationHistory.Open(request.HistoryPath);
             comparisons = history.Append(run, request.RegressionThresholdPp);
             records = history.Records();
         }
@@ -68,7 +71,7 @@ public static class EvaluationJob
 
         var regressions = report.Regressions.ToArray();
         foreach (var r in regressions)
-            log.WriteLine($"REGRESSION {r.Evaluation.ModelName}: top-1 {r.Comparison!.Top1DeltaPp:+0.00;-0.00} pp vs {r.Comparison.Previous!.TimestampUtc:u}");
+            log.WriteLine($"REGRESSION {r.Evaluation.ModelName}: top-1 {r.Comparison!.Top1DeltaPp:+0.00;-0.00} pp vs its {r.Comparison.BaselineKind} record of {r.Comparison.Baseline!.TimestampUtc:u}");
         int exitCode = request.FailOnRegression && regressions.Length > 0 ? RegressionExitCode : 0;
         return new EvaluationJobOutcome(report, files, exitCode);
     }

@@ -22,7 +22,9 @@ public sealed record EvaluationPlan
     public int PerClassLimit { get; init; }
     [JsonConverter(typeof(JsonStringEnumConverter<ComputeDevice>))]
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
-    public string History { get; init; } = "reports/evaluation-history.db";
+    public string History { get; init; } = DefaultHistory;
+    /// <summary>The history a plan appends to unless it names another.</summary>
+    public const string DefaultHistory = "reports/evaluation-history.db";
     public string ReportDirectory { get; init; } = "reports/evaluation";
     public string RunsRoot { get; init; } = "runs";
     public double RegressionThresholdPp { get; init; } = 1.0;
@@ -34,6 +36,8 @@ public sealed record EvaluationPlan
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true, // `"models": null` is named as a mistake in the file
+
     };
 
     /// <exception cref="EvaluationException">The file is missing or not a plan.</exception>
@@ -45,8 +49,8 @@ public sealed record EvaluationPlan
         {
             var plan = JsonSerializer.Deserialize<EvaluationPlan>(File.ReadAllText(path), Options)
                        ?? throw new JsonException("the file is empty (null)");
-            if (plan.Models.Count == 0)
-                throw new JsonException("'models' lists no model file or folder");
+            if (plan.Models.Count == 0 || plan.Models.Any(string.IsNullOrEmpty))
+                throw new JsonException("'models' must list model files or folders (none empty or null)");
             return plan;
         }
         catch (JsonException ex)

@@ -116,6 +116,7 @@ public sealed record EvaluationReport
                 StartedUtc = runs.Min(r => r.StartedUtc),
                 ProjectVersion = string.Join(", ", runs.Select(r => r.ProjectVersion).Distinct()),
                 Models = runs.SelectMany(r => r.Models).ToArray(),
+                DataWarnings = runs.SelectMany(r => r.DataWarnings).Distinct().ToArray(),
             },
             Models = reports.SelectMany(r => r.Report.Models).ToArray(),
             HistoryPath = historyPaths.Length == 0 ? null : string.Join("; ", historyPaths),

@@ -59,7 +59,7 @@ internal sealed record ReportDocument(string Schema, IReadOnlyList<string> Answe
 internal sealed record RunSection(string RunId, DateTimeOffset StartedUtc, ExampleSetSection Set, string ProjectVersion)
 {
     public static RunSection From(EvaluationRun run) => new(
-        run.RunId, run.StartedUtc, new ExampleSetSection(run.SetName, run.Examples, run.ExamplesFingerprint, run.DatasetFingerprint), run.ProjectVersion);
+        run.RunId, run.StartedUtc, new ExampleSetSection(run.SetName, run.Examples, run.ExamplesFingerprint, run.DatasetFingerprint, run.DataWarnings), run.ProjectVersion);
 
     public EvaluationRun ToRun(IReadOnlyList<ModelEvaluation> models) => new()
     {
@@ -71,16 +71,18 @@ internal sealed record RunSection(string RunId, DateTimeOffset StartedUtc, Examp
         DatasetFingerprint = Set.DatasetFingerprint,
         ProjectVersion = ProjectVersion,
         Models = models,
+        DataWarnings = Set.Warnings ?? [],
     };
 }
 
-internal sealed record ExampleSetSection(string Name, int Examples, string ExamplesFingerprint, string DatasetFingerprint);
+/// <param name="Warnings">What the dataset index warned about these examples' dataset (absent in reports written before it was recorded).</param>
+internal sealed record ExampleSetSection(string Name, int Examples, string ExamplesFingerprint, string DatasetFingerprint, IReadOnlyList<string>? Warnings = null);
 
 /// <summary>The history the run appended to (null path: none kept), the regression threshold, and its records on these examples (the trend plot).</summary>
 internal sealed record HistorySection(string? Path, double RegressionThresholdPp, IReadOnlyList<HistoryRecord> Records);
 
 /// <summary>
-/// One model's section. The comparison is written whole (its current and previous history records, then the derived
+/// One model's section. The comparison is written whole (its current and baseline history records, then the derived
 /// delta, regression and model-changed flags for readers, which reading skips: they follow from the records).
 /// </summary>
 internal sealed record ModelSection(

@@ -33,6 +33,25 @@ public static partial class ReportWriter
         return files;
     }
 
+    /// <summary>
+    /// Proves that reports can be written to <paramref name="directory"/> (creating it), by writing and deleting a file
+    /// there, so a run learns of a bad report folder before it scores anything.
+    /// </summary>
+    /// <exception cref="EvaluationException">The folder cannot be created or written to.</exception>
+    public static void CheckWritable(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            using var probe = new FileStream(Path.Combine(directory, $".write-check-{Guid.NewGuid():N}.tmp"),
+                FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1, FileOptions.DeleteOnClose);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EvaluationException(directory, $"reports cannot be written to this folder ({e.Message}). Pass another report folder. Nothing was scored.", e);
+        }
+    }
+
     /// <summary>A reader (a web server, the artifact upload) never sees half a report.</summary>
     private static void WriteAtomically(string path, string text) => AtomicFile.WriteText(path, text);
 
@@ -71,7 +90,7 @@ public static partial class ReportWriter
         ("top-5 %", r => Pct(r.Evaluation.Metrics.Top5)),
         ("trainer top-1 %", r => r.Agreement is { } a ? Pct(a.TrainerTop1) : "–"),
         ("gap pp", Gap),
-        ("Δ top-1 vs prev. pp", Delta),
+        ("Δ top-1 vs baseline pp", Delta),
         ("images/s", r => F(r.Evaluation.ImagesPerSecond, "0.0")),
     ];
 
@@ -122,12 +141,14 @@ public static partial class ReportWriter
         md.AppendLine();
         AppendTable(md, report, SummaryColumns, TextColumns);
         var atChance = report.AtChance.ToArray();
-        if (atChance.Length > 0)
+        if (atChance.Length > 0 || run.DataWarnings.Count > 0)
         {
             md.AppendLine("## Warnings");
             md.AppendLine();
             foreach (var r in atChance)
                 md.AppendLine("- " + r.Evaluation.Chance.Warning(r.Evaluation.ModelName));
+            foreach (string warning in run.DataWarnings)
+                md.AppendLine("- Data: " + warning);
             md.AppendLine();
         }
 
@@ -139,8 +160,8 @@ public static partial class ReportWriter
             foreach (var r in regressions)
             {
                 var c = r.Comparison!;
-                md.AppendLine($"- **{r.Evaluation.ModelName}**: top-1 {Pct(c.Previous!.Top1)} % → {Pct(c.Current.Top1)} % ({c.Top1DeltaPp:+0.00;-0.00} pp) since " +
-                              $"{c.Previous.TimestampUtc.UtcDateTime:yyyy-MM-dd HH:mm} UTC; " +
+                md.AppendLine($"- **{r.Evaluation.ModelName}**: top-1 {Pct(c.Baseline!.Top1)} % → {Pct(c.Current.Top1)} % ({c.Top1DeltaPp:+0.00;-0.00} pp) against " +
+                              $"its {c.BaselineKind} record of {c.Baseline.TimestampUtc.UtcDateTime:yyyy-MM-dd HH:mm} UTC; " +
                               (c.ModelChanged ? "the model file changed (retrained or re-exported)." : "same model file: the evaluation changed (code, packages, device or data)."));
             }
             md.AppendLine();
@@ -243,9 +264,12 @@ public static partial class ReportWriter
         html.Append(regressions > 0 ? $"<span class=\"badge bad\">{regressions} regression(s)</span> " : report.HistoryPath is null ? "" : "<span class=\"badge ok\">no regression</span> ");
         html.Append(atChance.Length > 0 ? $"<span class=\"badge warn\">{atChance.Length} model(s) at chance level: learned nothing usable</span> " : "");
         html.Append(flagged > 0 ? $"<span class=\"badge warn\">{flagged} model(s) disagree with their trainer</span>" : "");
+        html.Append(run.DataWarnings.Count > 0 ? $"<span class=\"badge warn\">{run.DataWarnings.Count} data warning(s)</span>" : "");
         html.AppendLine("</p>");
         foreach (var r in atChance)
             html.AppendLine($"<p class=\"note\"><span class=\"badge warn\">at chance</span> {H(r.Evaluation.Chance.Warning(r.Evaluation.ModelName))}</p>");
+        foreach (string warning in run.DataWarnings)
+            html.AppendLine($"<p class=\"note\"><span class=\"badge warn\">data</span> {H(warning)}</p>");
 
         var curves = CurveRuns(report);
         if (report.Answer.Count > 0)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -46,27 +47,78 @@ public static class Checkpoint
     }
 
     /// <summary>Reads only the header (no tensors), e.g. to decide whether a run can resume.</summary>
+    /// <exception cref="InvalidDataException">The file is damaged or not a checkpoint of this format.</exception>
     public static Header ReadHeader(string path)
     {
         using var reader = Open(path);
-        return ReadHeader(reader, path);
+        return Unreadable(path, () => ReadHeader(reader, path));
     }
 
     /// <summary>Restores model, optimizer and RNG; returns the header.</summary>
+    /// <exception cref="InvalidDataException">The file is damaged, or holds another model's or optimizer's state.</exception>
     public static Header Load(string path, nn.Module model, optim.Optimizer optimizer)
     {
         using var reader = Open(path);
-        var header = ReadHeader(reader, path);
-        MemoryFormat.WithContiguousTensors(model, optimizer, () =>
+        return Unreadable(path, () =>
         {
-            model.load(reader);
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+            var header = ReadHeader(reader, path);
+            MemoryFormat.WithContiguousTensors(model, optimizer, () =>
+            {
+                model.load(reader);
+                ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+            });
+            int length = reader.ReadInt32();
+            if (length is < 0 or > 1 << 20)
+                throw new InvalidDataException($"an RNG state of {length} bytes");
+            byte[] state = reader.ReadBytes(length);
+            if (CpuRngStateProblem(state) is { } problem)
+                throw new InvalidDataException($"its RNG state is not libtorch's: {problem}");
+            using var rng = torch.empty(length, dtype: ScalarType.Byte);
+            rng.bytes = state;
+            torch.set_rng_state(rng);
+            return header;
         });
-        int length = reader.ReadInt32();
-        using var rng = torch.empty(length, dtype: ScalarType.Byte);
-        rng.bytes = reader.ReadBytes(length);
-        torch.set_rng_state(rng);
-        return header;
+    }
+
+    /// <summary>
+    /// Why libtorch would refuse <paramref name="state"/> as the CPU generator's state, or null. libtorch's refusal is
+    /// not an exception TorchSharp passes on: it aborts the process (a c10::Error thrown through the native call), so
+    /// the checks of ATen's <c>CPUGeneratorImpl::set_state</c> are made here first. The layout is its
+    /// <c>CPUGeneratorImplStateLegacy</c> (5,048 bytes: seed u64, left i32, seeded i32, next u64, 624 × u64 state,
+    /// normal sampling fields), optionally followed by the float-sample fields (5,056 bytes in all).
+    /// </summary>
+    internal static string? CpuRngStateProblem(ReadOnlySpan<byte> state)
+    {
+        const int MersenneStateN = 624;
+        if (state.Length is not (5048 or 5056))
+            return $"{state.Length} bytes, not 5,048 or 5,056";
+        int left = BinaryPrimitives.ReadInt32LittleEndian(state[8..]);
+        int seeded = BinaryPrimitives.ReadInt32LittleEndian(state[12..]);
+        uint next = (uint)BinaryPrimitives.ReadUInt64LittleEndian(state[16..]);
+        if (seeded == 0)
+            return "the generator is marked unseeded";
+        if (left is <= 0 or > MersenneStateN || next > MersenneStateN)
+            return $"its Mersenne Twister position is out of range (left {left}, next {next})";
+        return null;
+    }
+
+    /// <summary>
+    /// A checkpoint whose checksum matches can still be unreadable: written by a buggy writer, or holding the state of
+    /// another architecture or optimizer. Whatever the parser or TorchSharp throws then becomes one error naming the file.
+    /// </summary>
+    private static T Unreadable<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or InvalidOperationException
+                                      or InvalidDataException or FormatException or NotSupportedException or OverflowException
+                                      or System.Runtime.InteropServices.ExternalException)
+        {
+            throw new InvalidDataException(
+                $"{path} cannot be read as this run's checkpoint ({e.Message.Split('\n')[0]}). Delete it to start the run over.", e);
+        }
     }
 
     private static BinaryReader Open(string path)

@@ -35,6 +35,8 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         torch.set_num_threads(spec.Threads ?? Environment.ProcessorCount);
         Report(spec, TrainingPhase.Preparing, 0, 0, 0, 0, message: "indexing and caching images");
         using var data = TrainingData.Open(spec, cancellation);
+        foreach (string warning in data.Warnings)
+            Report(spec, TrainingPhase.Preparing, 0, 0, 0, 0, message: $"data warning: {warning}");
 
         torch.manual_seed(spec.Seed);
         using var model = ResNet18.Create(spec.ModelConfig);
@@ -191,7 +193,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
     }
 
     /// <summary>Stops a diverged run before anything of the bad epoch is written, naming the checkpoint that stays.</summary>
-    private static void ThrowIfNotFinite(RunSpec spec, RunFolder folder, int epoch, (string Name, double Value) measured, string where = "")
+    internal static void ThrowIfNotFinite(RunSpec spec, RunFolder folder, int epoch, (string Name, double Value) measured, string where = "")
     {
         if (double.IsFinite(measured.Value))
             return;

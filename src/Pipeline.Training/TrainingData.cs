@@ -9,14 +9,18 @@ internal sealed class TrainingData : IDisposable
     private readonly DecodedImageCache _train;
     private readonly DecodedImageCache _val;
 
-    private TrainingData(DecodedImageCache train, DecodedImageCache val, string fingerprint)
+    private TrainingData(DecodedImageCache train, DecodedImageCache val, string fingerprint, IReadOnlyList<string> warnings)
     {
         _train = train;
         _val = val;
         Fingerprint = fingerprint;
+        Warnings = warnings;
     }
 
     public string Fingerprint { get; }
+
+    /// <summary>What the dataset index warned about (files skipped, a class missing, files the CSV does not list).</summary>
+    public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>Validation cost relative to training, for the time-left estimate (forward only ≈ 1/3 of a step).</summary>
     public double ValidationShare => _val.Count / (3.0 * _train.Count);
@@ -30,7 +34,7 @@ internal sealed class TrainingData : IDisposable
             throw new RunSpecException($"run '{spec.Name}': {train.Count} training images is fewer than one batch of {spec.Recipe.BatchSize}. Use more images per class or a smaller batch.");
         var trainCache = DecodedImageCache.BuildOrOpen(train, spec.ResizeSide, dataset.Fingerprint, ct: cancellation);
         var valCache = DecodedImageCache.BuildOrOpen(val, spec.ResizeSide, dataset.Fingerprint, ct: cancellation);
-        return new TrainingData(trainCache, valCache, dataset.Fingerprint);
+        return new TrainingData(trainCache, valCache, dataset.Fingerprint, dataset.Warnings);
     }
 
     public long StepsPerEpoch(RunSpec spec)

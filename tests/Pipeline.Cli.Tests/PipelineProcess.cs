@@ -7,12 +7,14 @@ namespace Pipeline.Cli.Tests;
 public sealed class PipelineProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly Task<string> _output;
+    private readonly Task<string> _stdout;
+    private readonly Task<string> _stderr;
 
     private PipelineProcess(Process process)
     {
         _process = process;
-        _output = Task.Run(async () => await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync());
+        _stdout = process.StandardOutput.ReadToEndAsync();
+        _stderr = process.StandardError.ReadToEndAsync();
     }
 
     /// <summary>pipeline.dll of src/Pipeline.Cli built in the configuration these tests were built in (the solution build makes both).</summary>
@@ -31,27 +33,35 @@ public sealed class PipelineProcess : IDisposable
     /// <summary>The Imagenette copy the tests read (../shared/data/imagenette-224 beside the clone, or $PIPELINE_DATA).</summary>
     public static string Dataset { get; } = ImagenetteDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException("Imagenette not found: set PIPELINE_DATA.");
 
-    public static PipelineProcess Start(string workingDirectory, params string[] arguments)
+    public static PipelineProcess Start(string workingDirectory, params string[] arguments) => Start(workingDirectory, null, arguments);
+
+    /// <param name="environment">Variables to set (the dataset defaults to the shared copy).</param>
+    public static PipelineProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
         info.ArgumentList.Add(Tool);
         foreach (string a in arguments)
             info.ArgumentList.Add(a);
         info.Environment[ImagenetteDataset.RootVariable] = Dataset;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         return new PipelineProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"));
     }
 
     public int Id => _process.Id;
 
-    /// <summary>Waits for the exit; returns the exit code and everything the process printed.</summary>
-    public (int ExitCode, string Output) Wait(TimeSpan timeout)
+    /// <summary>Waits for the exit; returns the exit code and what the process printed.</summary>
+    public CliResult Wait(TimeSpan timeout)
     {
         if (!_process.WaitForExit(timeout))
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"pipeline did not finish within {timeout}: {_output.Result}");
+            throw new TimeoutException($"pipeline did not finish within {timeout}: {_stdout.Result}{_stderr.Result}");
         }
-        return (_process.ExitCode, _output.Result);
+        return new CliResult(_process.ExitCode, _stdout.Result, _stderr.Result);
     }
 
     /// <summary>SIGKILL: no cleanup of any kind, as when a node or pod dies.</summary>
@@ -61,7 +71,7 @@ public sealed class PipelineProcess : IDisposable
         _process.WaitForExit();
     }
 
-    public static (int ExitCode, string Output) Run(string workingDirectory, params string[] arguments)
+    public static CliResult Run(string workingDirectory, params string[] arguments)
     {
         using var process = Start(workingDirectory, arguments);
         return process.Wait(TimeSpan.FromMinutes(10));

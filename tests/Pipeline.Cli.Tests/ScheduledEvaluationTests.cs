@@ -44,16 +44,11 @@ public sealed class ScheduledEvaluationTests : IDisposable
         }], regressionThresholdPp: 1);
 
         // The models folder comes from the environment, as the systemd unit sets it (PIPELINE_MODELS).
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _models.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { PipelineProcess.Tool, "evaluate", "--plan", Path.Combine(PipelineProcess.Repository, "pipelines", "evaluation.json"), "--per-class", "2", "--history", history, "--report-dir", "report", "--device", "cpu" })
-            info.ArgumentList.Add(a);
-        info.Environment[EvaluateCommand.ModelsVariable] = Path.Combine(_models.Folder, "models");
-        info.Environment["PIPELINE_DATA"] = PipelineProcess.Dataset;
-        using var process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
+        using var process = PipelineProcess.Start(_models.Folder, new Dictionary<string, string> { [EvaluateCommand.ModelsVariable] = Path.Combine(_models.Folder, "models") },
+            "evaluate", "--plan", Path.Combine(PipelineProcess.Repository, "pipelines", "evaluation.json"), "--per-class", "2", "--history", history, "--report-dir", "report", "--device", "cpu");
+        var (exitCode, output) = process.Wait(TimeSpan.FromMinutes(5));
 
-        Assert.True(process.ExitCode == 3, output);
+        Assert.True(exitCode == 3, output);
         Assert.Contains("REGRESSION quick-timm-zi1-fastai-s42", output);
         string md = File.ReadAllText(Path.Combine(_models.Folder, "report", "report.md"));
         Assert.Contains("## History", md);

@@ -71,32 +71,50 @@ public class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void TruncatedJpegFailsTheCacheBuildNamingTheFile()
+    public void TruncatedJpegIsAnErrorAtOpenWithTheDecodersReason()
     {
-        byte[] jpeg = MiniDataset.SomeJpeg();
-        string path = AddFile("train/n03000684/truncated.JPEG", jpeg[..(jpeg.Length / 2)]);
-        var dataset = ImagenetteDataset.Open(_root); // the header is fine: only decoding can tell
+        // The first 2 KB of a real image: a valid header, which the ML.NET decoder would fill in with grey.
+        AddFile("val/n03000684/truncated.JPEG", MiniDataset.SomeJpeg()[..2048]);
 
-        var error = Assert.Throws<ImagenetteDataException>(() => BuildCache(dataset));
+        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
 
-        Assert.Contains(path, error.Message);
-        Assert.Contains("truncated", error.Message);
+        // The cache build's words (ImageDecoder), at Open: every command refuses it the same way, before any work.
+        Assert.Contains("val/n03000684/truncated.JPEG: the JPEG is truncated (its data ends early)", error.Message);
         Assert.Contains("Delete the file or replace it", error.Message);
-        Assert.Empty(Directory.EnumerateFiles(_temp.Combine("cache"))); // no cache, not even a partial one
+        Assert.Equal(["val/n03000684/truncated.JPEG"], error.Files);
     }
 
     [Fact]
-    public void CorruptJpegFailsTheCacheBuildNamingTheFile()
+    public void JpegWithBytesAfterItsEndMarkerIsAccepted()
+    {
+        // Legal (some cameras append data): the index decodes it to decide, and it decodes whole.
+        AddFile("train/n03000684/trailer.JPEG", [.. MiniDataset.SomeJpeg(), .. "trailing metadata"u8]);
+
+        var dataset = ImagenetteDataset.Open(_root);
+
+        Assert.Contains(dataset.Train, i => i.RelativePath == "train/n03000684/trailer.JPEG");
+        Assert.Empty(dataset.Warnings);
+    }
+
+    [Fact]
+    public void CorruptJpegThatEndsLikeOneFailsTheDecodeCheckAndTheCacheBuildNamingTheFile()
     {
         byte[] garbage = new byte[5000];
         new Random(1).NextBytes(garbage);
-        string path = AddFile("train/n03028079/corrupt.JPEG", [0xFF, 0xD8, 0xFF, 0xE0, .. garbage]);
+        // The signature and the end marker are right: only decoding can tell.
+        string path = AddFile("train/n03028079/corrupt.JPEG", [0xFF, 0xD8, 0xFF, 0xE0, .. garbage, 0xFF, 0xD9]);
         var dataset = ImagenetteDataset.Open(_root);
 
-        var error = Assert.Throws<ImagenetteDataException>(() => BuildCache(dataset));
+        var checkError = Assert.Throws<ImagenetteDataException>(() => ImageCheck.ThrowIfAnyUndecodable(dataset.Train));
+        var buildError = Assert.Throws<ImagenetteDataException>(() => BuildCache(dataset));
 
-        Assert.Contains(path, error.Message);
-        Assert.Contains("replace it with the original image", error.Message);
+        foreach (var error in new[] { checkError, buildError })
+        {
+            Assert.Contains(path, error.Message);
+            Assert.Contains("replace it with the original image", error.Message);
+        }
+        Assert.Equal([path], checkError.Files);
+        Assert.Empty(Directory.EnumerateFiles(_temp.Combine("cache"))); // no cache, not even a partial one
     }
 
     [Fact]

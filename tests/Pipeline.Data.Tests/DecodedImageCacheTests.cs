@@ -79,6 +79,30 @@ public class DecodedImageCacheTests : IDisposable
     }
 
     [Fact]
+    public void AnImageEditedInPlaceToTheSameSizeIsDecodedAgainNotServedStale()
+    {
+        // Two real images made the same length (zeros after the shorter one's end marker are legal), so the name, the
+        // size and hence the dataset fingerprint stay the same when one replaces the other.
+        byte[] first = File.ReadAllBytes(_images[0].Path), second = File.ReadAllBytes(_images[1].Path);
+        int length = Math.Max(first.Length, second.Length);
+        string path = _temp.Combine("edited.JPEG");
+        var images = new List<LabeledImage> { new(path, "val/n01440764/edited.JPEG", 0) };
+        DecodedImageCache OpenEdited() => DecodedImageCache.BuildOrOpen(images, 32, "same-fingerprint", CacheRoot);
+
+        File.WriteAllBytes(path, [.. first, .. new byte[length - first.Length]]);
+        byte[] before;
+        using (var cache = OpenEdited())
+            before = cache.Get(0).Rgb.ToArray();
+        File.WriteAllBytes(path, [.. second, .. new byte[length - second.Length]]);
+        using var edited = OpenEdited();
+
+        byte[] expected = new byte[32 * 32 * 3];
+        ImageDecoder.DecodeResized(_images[1].Path, 32, expected);
+        Assert.Equal(expected, edited.Get(0).Rgb.ToArray());
+        Assert.NotEqual(before, expected);
+    }
+
+    [Fact]
     public void DamagedOrForeignFileIsRebuiltNotRead()
     {
         string path;

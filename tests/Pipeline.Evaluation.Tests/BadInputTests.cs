@@ -72,6 +72,49 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("float[batch,3,72,72]", ex.Message);
     }
 
+    [Theory]
+    [InlineData("pipeline.mean", "abc", "is not a comma-separated list of numbers")]
+    [InlineData("pipeline.std", "0.2,0.2,NaN", "is not a comma-separated list of numbers")]
+    [InlineData("pipeline.input_width", "seventy-two", "is not an integer")]
+    [InlineData("pipeline.val_top1", "1.5", "is not a fraction between 0 and 1")]
+    [InlineData("pipeline.classes", "[[]]", "is not an [id, name] pair of strings")]
+    [InlineData("pipeline.classes", "[null]", "is not an [id, name] pair of strings")]
+    [InlineData("pipeline.classes", "[[\"n01440764\", null]]", "is not an [id, name] pair of strings")]
+    [InlineData("pipeline.classes", "{\"n01440764\": 1}", "is not a JSON list of [id, name] pairs")]
+    public void A_malformed_metadata_value_is_named_with_its_key(string key, string value, string problem)
+    {
+        var properties = new Dictionary<string, string>(TestModels.Metadata(Imagenette.Classes).ToProperties()) { [key] = value };
+        string model = _models.Path_("malformed.onnx");
+        TinyOnnx.Write(model, 10, new float[30], new float[10], properties, [null, 3, 72, 72]);
+
+        var ex = Fails(model);
+
+        Assert.Equal(model, ex.FilePath);
+        Assert.Contains($"'{key}'", ex.Message);
+        Assert.Contains(problem, ex.Message);
+    }
+
+    [Fact]
+    public void Every_unusable_model_of_a_run_is_named_before_any_model_is_scored()
+    {
+        string good = _models.Random("a-good");
+        string text = _models.Path_("b-text.onnx");
+        File.WriteAllText(text, "not a model");
+        var badMetadata = new Dictionary<string, string>(TestModels.Metadata(Imagenette.Classes).ToProperties()) { ["pipeline.mean"] = "abc" };
+        string malformed = _models.Path_("c-malformed.onnx");
+        TinyOnnx.Write(malformed, 10, new float[30], new float[10], badMetadata, [null, 3, 72, 72]);
+        var scored = new List<string>();
+
+        var ex = Assert.Throws<EvaluationException>(() => _evaluator.EvaluateAll(
+            [new ModelToEvaluate(good), new ModelToEvaluate(text), new ModelToEvaluate(malformed)], Imagenette.ValSlice(1), m => scored.Add(m.ModelName)));
+
+        Assert.Empty(scored); // the good model was not scored only for its result to be lost
+        Assert.StartsWith("2 of 3 model(s) cannot be evaluated", ex.Message);
+        Assert.Contains($"{text}: not a readable ONNX model", ex.Message);
+        Assert.Contains($"{malformed}: ONNX metadata 'pipeline.mean'", ex.Message);
+        Assert.Equal(text, ex.FilePath);
+    }
+
     [Fact]
     public void A_model_with_another_class_count_than_the_dataset_is_named()
     {

@@ -49,11 +49,11 @@ public sealed class HistoryTests : IDisposable
     }
 
     [Fact]
-    public void Each_model_is_compared_with_its_previous_record_on_the_same_examples()
+    public void Each_model_is_compared_with_its_best_record_on_the_same_examples()
     {
         var history = EvaluationHistory.Open(Db);
         var first = history.Append([Record("timm", 0.70), Record("tv", 0.75)], 1);
-        Assert.All(first, c => Assert.Null(c.Previous));
+        Assert.All(first, c => Assert.Null(c.Baseline));
 
         var second = history.Append([Record("timm", 0.68, sha: "bbb"), Record("tv", 0.745), Record("tv", 0.60, examples: "val[:200]")], 1);
 
@@ -62,8 +62,84 @@ public sealed class HistoryTests : IDisposable
         Assert.True(second[0].ModelChanged);
         Assert.Equal(-0.5, second[1].Top1DeltaPp!.Value, 6);
         Assert.False(second[1].IsRegression, "a 0.5 pp drop is within a 1 pp threshold");
-        Assert.Null(second[2].Previous); // other examples: not comparable
-        Assert.Equal(first[0].Current.Id, second[0].Previous!.Id);
+        Assert.Null(second[2].Baseline); // other examples: not comparable
+        Assert.Equal(first[0].Current.Id, second[0].Baseline!.Id);
+        Assert.Equal(ModelComparison.BestBaseline, second[0].BaselineKind);
+    }
+
+    [Fact]
+    public void A_regression_stays_red_on_every_later_run_until_the_model_is_fixed_or_its_baseline_is_pinned()
+    {
+        var history = EvaluationHistory.Open(Db);
+        history.Append([Record("timm", 0.80)], 1);
+        bool Regressed() => history.Append([Record("timm", 0.60, sha: "bad")], 1).Single().IsRegression;
+
+        Assert.True(Regressed(), "first run of the bad model");
+        // Against the previous record this run would compare 60 % with 60 % and pass while the bad model stays.
+        var again = history.Append([Record("timm", 0.60, sha: "bad")], 1).Single();
+        Assert.True(again.IsRegression, "second run of the same bad model: still a regression");
+        Assert.Equal(0.80, again.Baseline!.Top1);
+        Assert.Equal(ModelComparison.BestBaseline, again.BaselineKind);
+
+        // Accepted on purpose: its latest record becomes the baseline.
+        var pinned = history.Pin("timm");
+        Assert.Equal(0.60, pinned.Top1);
+        var accepted = history.Append([Record("timm", 0.60, sha: "bad")], 1).Single();
+        Assert.False(accepted.IsRegression);
+        Assert.Equal((pinned.Id, ModelComparison.PinnedBaseline), (accepted.Baseline!.Id, accepted.BaselineKind));
+
+        Assert.Equal(1, history.Unpin("timm"));
+        Assert.True(Regressed(), "unpinned: compared with the best record again");
+        Assert.False(history.Append([Record("timm", 0.80)], 1).Single().IsRegression, "fixed");
+    }
+
+    [Fact]
+    public void Pinning_names_a_model_without_records_and_a_record_of_another_model()
+    {
+        var history = EvaluationHistory.Open(Db);
+        var other = history.Append([Record("tv", 0.75)], 1).Single().Current;
+        history.Append([Record("timm", 0.70)], 1);
+
+        var none = Assert.Throws<EvaluationException>(() => history.Pin("resnet"));
+        var wrong = Assert.Throws<EvaluationException>(() => history.Pin("timm", other.Id));
+
+        Assert.Equal(Db, none.FilePath);
+        Assert.Contains("no record of model 'resnet'", none.Message);
+        Assert.Contains($"record {other.Id} is not a record of model 'timm'", wrong.Message);
+    }
+
+    [Theory]
+    [InlineData("text", "not a readable evaluation history")]
+    [InlineData("folder", "it is a folder, not a file")]
+    [InlineData("below-a-file", "cannot be used as the evaluation history")]
+    [InlineData("foreign-table", "not this tool's evaluation history")]
+    [InlineData("newer-schema", "history schema version 99")]
+    public void A_history_that_cannot_be_used_fails_on_open_naming_the_file_and_the_fix(string kind, string expected)
+    {
+        string path = Db;
+        switch (kind)
+        {
+            case "text": File.WriteAllText(path, "these are not the records you are looking for\n"); break;
+            case "folder": Directory.CreateDirectory(path); break;
+            case "below-a-file": File.WriteAllText(path, "a file"); path = Path.Combine(path, "history.db"); break;
+            case "foreign-table": Sql(path, "CREATE TABLE evaluations (id INTEGER PRIMARY KEY, note TEXT);"); break;
+            case "newer-schema": EvaluationHistory.Open(path); Sql(path, "PRAGMA user_version = 99;"); break;
+        }
+
+        var ex = Assert.Throws<EvaluationException>(() => EvaluationHistory.Open(path));
+
+        Assert.Equal(path, ex.FilePath);
+        Assert.Contains(expected, ex.Message);
+        Assert.Matches("another history file|restore it", ex.Message);
+    }
+
+    private static void Sql(string path, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     [Fact]
@@ -110,7 +186,7 @@ public sealed class HistoryTests : IDisposable
     }
 
     [Fact]
-    public void Each_record_knows_its_previous_record_and_delta_in_the_file()
+    public void Each_record_knows_the_record_it_was_compared_with_and_its_delta_in_the_file()
     {
         var history = EvaluationHistory.Open(Db);
         history.Append([Record("timm", 0.70)], 1);

@@ -57,8 +57,17 @@ public sealed class EvaluationJobTests : IDisposable
         Assert.Contains("regression(s)", File.ReadAllText(second.Files.Html));
         Assert.Equal(2, EvaluationHistory.Open(History).Records("candidate").Count);
 
+        // The same bad model on the next night: still red, against the best record, not green against the regressed one.
+        var again = EvaluationJob.Run(Request(folder, set));
+        Assert.Equal(EvaluationJob.RegressionExitCode, again.ExitCode);
+        Assert.Equal(ModelComparison.BestBaseline, Assert.Single(again.Regressions).Comparison!.BaselineKind);
+        Assert.Contains("against its best record of", File.ReadAllText(again.Files.Markdown));
+
+        // Accepted on purpose: pinned, the next run is green.
+        EvaluationHistory.Open(History).Pin("candidate");
+        Assert.Equal(0, EvaluationJob.Run(Request(folder, set)).ExitCode);
         var reported = EvaluationJob.Run(Request(folder, set, failOnRegression: false));
-        Assert.Equal(0, reported.ExitCode); // same model again: no drop, and the flag is off anyway
+        Assert.Equal(0, reported.ExitCode);
     }
 
     [Fact]
@@ -69,11 +78,64 @@ public sealed class EvaluationJobTests : IDisposable
         ColourImages.Model(folder, "a-good", Imagenette.Classes);
         File.WriteAllText(Path.Combine(folder, "b-bad.onnx"), "not a model");
 
-        var ex = Assert.Throws<EvaluationException>(() => EvaluationJob.Run(Request(folder, set)));
+        using var log = new StringWriter();
+
+        var ex = Assert.Throws<EvaluationException>(() => EvaluationJob.Run(Request(folder, set), log));
 
         Assert.EndsWith("b-bad.onnx", ex.FilePath);
+        Assert.DoesNotContain("a-good: top-1", log.ToString()); // checked before scoring: no good model's result is lost
         Assert.Empty(EvaluationHistory.Open(History).Records());
         Assert.False(File.Exists(Path.Combine(Reports, "report.html")));
+    }
+
+    [Theory]
+    [InlineData("history-is-a-folder")]
+    [InlineData("history-is-not-sqlite")]
+    [InlineData("report-folder-below-a-file")]
+    public void An_unusable_history_or_report_folder_stops_the_run_before_any_model_is_scored(string kind)
+    {
+        var set = ColourSet();
+        string folder = Directory.CreateDirectory(Path.Combine(_models.Folder, "models")).FullName;
+        ColourImages.Model(folder, "candidate", Imagenette.Classes);
+        var request = Request(folder, set);
+        Directory.CreateDirectory(Path.GetDirectoryName(History)!);
+        string named = kind switch
+        {
+            "history-is-a-folder" => Directory.CreateDirectory(History).FullName,
+            "history-is-not-sqlite" => WriteText(History, "not a database"),
+            _ => Path.Combine(WriteText(Path.Combine(_models.Folder, "a-file"), "x"), "reports"),
+        };
+        if (kind == "report-folder-below-a-file")
+            request = request with { ReportDirectory = named };
+        using var log = new StringWriter();
+
+        var ex = Assert.Throws<EvaluationException>(() => EvaluationJob.Run(request, log));
+
+        Assert.Equal(named, ex.FilePath);
+        Assert.Contains("Nothing was scored", ex.Message);
+        Assert.DoesNotContain("top-1", log.ToString());
+    }
+
+    private static string WriteText(string path, string text)
+    {
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void The_dataset_warnings_are_recorded_in_the_report_and_read_back()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_models.Folder, "models")).FullName;
+        ColourImages.Model(folder, "candidate", Imagenette.Classes);
+        string[] warnings = ["val/n03445777/: no images of class 8 (golf ball) in val. Restore the folder from the archive if this copy should be complete."];
+        var request = Request(folder, ColourSet() with { Warnings = warnings });
+
+        var outcome = EvaluationJob.Run(request);
+
+        Assert.Equal(warnings, outcome.Report.Run.DataWarnings);
+        Assert.Contains("- Data: " + warnings[0], File.ReadAllText(outcome.Files.Markdown));
+        Assert.Contains("1 data warning(s)", File.ReadAllText(outcome.Files.Html));
+        Assert.Equal(warnings, ReportReader.Load(outcome.Files.Json).Run.DataWarnings);
     }
 
     [Fact]

@@ -148,6 +148,37 @@ public sealed class TrainerTests : IDisposable
         Assert.False(File.Exists(folder.CheckpointFile), "no checkpoint may be written for a diverged epoch");
     }
 
+    [Fact]
+    public void A_validation_loss_that_diverges_stops_the_run_before_anything_of_the_epoch_is_written()
+    {
+        // One step per epoch (20 images, batch 16): its training loss is measured before the absurd update, so it is
+        // finite, and the update then blows the weights up: only validation can see it.
+        var spec = Small("diverge-val", trainPerClass: 2) with { RecipeOverride = Recipe.FastaiReference with { BatchSize = 16, LrMax = 1e30, DivStart = 1 } };
+
+        var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(_runs).Run(spec));
+
+        Assert.Contains("the validation loss became", e.Message);
+        Assert.Contains("at epoch 1", e.Message);
+        Assert.Contains("No checkpoint is kept", e.Message);
+        var folder = new Trainer(_runs).FolderFor(spec);
+        // Nothing of the bad epoch, and no temporary file: only the run's definition, written before training.
+        Assert.Equal([Path.GetFileName(folder.SpecFile)], Directory.GetFiles(folder.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_divergence_after_a_good_epoch_names_the_checkpoint_that_is_kept()
+    {
+        var spec = Small("kept");
+        var folder = new Trainer(_runs).FolderFor(spec);
+        Directory.CreateDirectory(folder.Path);
+        File.WriteAllBytes(folder.CheckpointFile, [1]);
+
+        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.ThrowIfNotFinite(spec, folder, epoch: 1, ("validation loss", double.NaN)));
+
+        Assert.Contains("the validation loss became NaN at epoch 2", e.Message);
+        Assert.Contains($"The last good checkpoint, after epoch 1 ({folder.CheckpointFile}), is kept.", e.Message);
+    }
+
     [Theory]
     [InlineData("flip")]
     [InlineData("truncate")]

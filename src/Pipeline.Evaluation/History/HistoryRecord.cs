@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Pipeline.Evaluation.History;
 
 /// <summary>One model's evaluation as the history keeps it. Accuracies are fractions (0..1).</summary>
@@ -45,16 +47,27 @@ public sealed record HistoryRecord
 }
 
 /// <summary>
-/// A model's new record next to its previous one (same model name, same examples). A regression is
-/// a top-1 drop of more than the threshold.
+/// A model's new record next to its baseline (same model name, same examples): the record pinned for it, else its
+/// best record (<see cref="EvaluationHistory"/>). A regression is a top-1 drop below the baseline of more than the threshold.
 /// </summary>
-public sealed record ModelComparison(HistoryRecord Current, HistoryRecord? Previous, double ThresholdPp)
+/// <param name="Baseline">The record compared with; null for a model's first record. Kept as "previous" in report.json,
+/// where reports written before baselines hold the previous record.</param>
+/// <param name="BaselineKind"><see cref="PinnedBaseline"/>, <see cref="BestBaseline"/>, or <see cref="PreviousRecord"/> in older reports.</param>
+public sealed record ModelComparison(
+    HistoryRecord Current,
+    [property: JsonPropertyName("previous")] HistoryRecord? Baseline,
+    double ThresholdPp,
+    string BaselineKind = ModelComparison.PreviousRecord)
 {
-    /// <summary>Current minus previous top-1, in percentage points; null for a model's first record.</summary>
-    public double? Top1DeltaPp => Previous is null ? null : (Current.Top1 - Previous.Top1) * 100;
+    public const string PinnedBaseline = "pinned";
+    public const string BestBaseline = "best";
+    public const string PreviousRecord = "previous";
+
+    /// <summary>Current minus baseline top-1, in percentage points; null for a model's first record.</summary>
+    public double? Top1DeltaPp => Baseline is null ? null : (Current.Top1 - Baseline.Top1) * 100;
 
     public bool IsRegression => Top1DeltaPp is double d && -d > ThresholdPp;
 
-    /// <summary>The file changed since the previous record (retrained or re-exported), as opposed to the evaluation changing.</summary>
-    public bool ModelChanged => Previous is not null && Previous.ModelSha256 != Current.ModelSha256;
+    /// <summary>The file changed since the baseline (retrained or re-exported), as opposed to the evaluation changing.</summary>
+    public bool ModelChanged => Baseline is not null && Baseline.ModelSha256 != Current.ModelSha256;
 }
