@@ -151,6 +151,7 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
         foreach (var run in mine.Where(r => r.State == RunState.Finished && selection.IsWorker))
             progress?.Report(new RunSkipped(run, "finished earlier"));
         var todo = mine.Where(r => r.State != RunState.Published && !(r.State == RunState.Finished && selection.IsWorker)).ToArray();
+        RefuseASecondPrecision(pipeline, paths, plan, todo);
 
         for (int i = 0; i < todo.Length; i++)
         {
@@ -184,6 +185,35 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             progress?.Report(new ReportWritten(report));
         }
         return new ExperimentOutcome(plan, trained, exported, answer, report);
+    }
+
+    /// <summary>
+    /// The runs of an experiment are compared with each other, so a new run must train in the precision the runs
+    /// already trained did. With <see cref="Precision.Auto"/> that depends on the machine: without this check, a
+    /// machine lacking native bf16 would quietly add fp32 runs (4x slower, other numerics) to a bf16 experiment.
+    /// </summary>
+    /// <exception cref="RunSpecException">A new run would train in another precision than a run already trained; names both and the fix.</exception>
+    private static void RefuseASecondPrecision(ExperimentPipeline pipeline, ExperimentPaths paths, IReadOnlyList<PlannedRun> plan, IReadOnlyList<PlannedRun> todo)
+    {
+        var fresh = todo.FirstOrDefault(r => r.State == RunState.New);
+        if (fresh is null)
+            return;
+        var precision = fresh.Spec.ForThisMachine().Precision;
+        foreach (var run in plan.Where(r => r.State != RunState.New))
+        {
+            var folder = run.State == RunState.Published ? RunFolder.PublishedIn(pipeline.Results, run.Spec.Name) : paths.RunFolder(run.Spec);
+            if (!File.Exists(folder.SpecFile))
+                continue;
+            var trained = folder.ReadSpec().ForThisMachine().Precision;
+            if (trained != precision)
+                throw new RunSpecException(
+                    $"{pipeline.Name}: {run.Spec.Name} trained in {Name(trained)} ({folder.SpecFile}), but {fresh.Spec.Name} would train in " +
+                    $"{Name(precision)} here ({(fresh.Spec.Precision == Precision.Auto ? "auto → " + CpuFeatures.AutoPrecisionReason : "set by the pipeline")}). " +
+                    $"The runs of one experiment are compared with each other, so they share a precision: run it on a machine where it trains in {Name(trained)}, " +
+                    "or give the pipeline another name and an explicit \"precision\" to start a separate experiment.");
+        }
+
+        static string Name(Precision p) => p.ToString().ToLowerInvariant();
     }
 
     /// <summary>

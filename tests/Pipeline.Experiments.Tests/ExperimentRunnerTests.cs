@@ -106,6 +106,30 @@ public sealed class ExperimentRunnerTests : IDisposable
     }
 
     [Fact]
+    public void A_new_run_that_would_train_in_another_precision_than_a_published_one_is_refused_by_name()
+    {
+        var pipeline = Pipeline(results: true);
+        var first = pipeline.Runs().First();
+        // What auto picks on the other kind of machine (with or without native bf16).
+        var elsewhere = first with { Precision = CpuFeatures.HasNativeBf16 ? Precision.Fp32 : Precision.Bf16 };
+        var record = RunFolder.PublishedIn(pipeline.Results, first.Name);
+        record.WriteSpec(elsewhere);
+        record.WriteSummary(elsewhere, new RunSummary(first.Name, 2, 0.5, 0.9, 0.5, 10, 300, "fp", "sha"), []);
+        var steps = new FakeSteps();
+
+        var error = Assert.Throws<RunSpecException>(() => new ExperimentRunner(steps).Run(pipeline, Paths));
+
+        Assert.Empty(steps.Calls);
+        Assert.Contains(record.SpecFile, error.Message, StringComparison.Ordinal);
+        Assert.Contains("exp-torchvision-zi1-fastai-s1 would train in", error.Message, StringComparison.Ordinal);
+
+        // Published in the precision this machine trains in: the other three runs are trained.
+        record.WriteSpec(first.ForThisMachine());
+        new ExperimentRunner(steps).Run(pipeline, Paths);
+        Assert.Equal(3, steps.Calls.Count(c => c.StartsWith("train", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void The_plan_says_where_each_run_stands()
     {
         var pipeline = Pipeline();
