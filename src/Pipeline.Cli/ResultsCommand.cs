@@ -23,7 +23,7 @@ public static class ResultsCommand
         {
             var files = parse.GetValue(pipelines)!;
             var experiments = files.Select(f => (ExperimentPipeline.Load(f.FullName), Path.GetRelativePath(Environment.CurrentDirectory, f.FullName).Replace('\\', '/'))).ToArray();
-            var written = ResultsPage.Write(parse.GetValue(output)!.FullName, ResultsPage.Build(experiments));
+            var written = ResultsPage.Write(parse.GetValue(output)!.FullName, ResultsPage.Build(experiments, Environment.CurrentDirectory));
             AnsiConsole.MarkupLineInterpolated($"[green]results[/]: {written.Count} files in {parse.GetValue(output)!.FullName} ({ResultsPage.PageFile} first)");
             return ExitCodes.Ok;
         });

@@ -20,13 +20,14 @@ public sealed record PublishedRun(
     public double MlNetTop1 => Evaluation is { } e ? e.Top1 * 100 : double.NaN;
 
     /// <summary>The published records of <paramref name="pipeline"/>'s runs, in its order; runs not published yet are left out.</summary>
+    /// <param name="root">The folder the pipeline's "results" path is relative to (the repository).</param>
     /// <exception cref="InvalidDataException">A record is damaged; the message names the file.</exception>
-    public static IReadOnlyList<PublishedRun> Of(ExperimentPipeline pipeline)
+    public static IReadOnlyList<PublishedRun> Of(ExperimentPipeline pipeline, string root)
     {
         if (pipeline.Results.Length == 0)
             throw new InvalidDataException($"pipeline '{pipeline.Name}' publishes no records (its \"results\" is empty): nothing to summarise.");
         return pipeline.Runs()
-            .Select(spec => RunFolder.PublishedIn(pipeline.Results, spec.Name))
+            .Select(spec => RunFolder.PublishedIn(Path.Combine(root, pipeline.Results), spec.Name))
             .Where(folder => folder.HasSummary)
             .Select(folder => new PublishedRun(folder.ReadSpec(), folder.ReadSummary(), folder.ReadMetrics(), folder.ReadDynamics(), folder.ReadEvaluation(), folder))
             .ToArray();

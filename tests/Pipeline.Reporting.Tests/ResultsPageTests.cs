@@ -1,0 +1,78 @@
+using Pipeline.Experiments;
+using Pipeline.Reporting.Results;
+
+namespace Pipeline.Reporting.Tests;
+
+/// <summary>The results page: its statistics, and that the committed page is exactly what the committed run records give.</summary>
+public sealed class ResultsPageTests : IDisposable
+{
+    private static readonly string[] Experiments = ["pipelines/zero-init-seeds.json", "pipelines/zero-init-long-run.json"];
+    private static readonly string Repository = FindRepository();
+    private readonly string _temp = Directory.CreateTempSubdirectory("results-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    [Fact]
+    public void The_paired_t_interval_and_detectable_effect_match_a_hand_computation()
+    {
+        // Differences 1..5: mean 3, sd 1.5811, se 0.7071; t(0.975, 4 df) = 2.7764, t(0.80, 4 df) = 0.9410.
+        var gap = PairedComparison.Of([1, 2, 3, 4, 5]);
+
+        Assert.Equal(3, gap.Spread.Mean, 10);
+        Assert.Equal(1.0368, gap.TLow, 3);
+        Assert.Equal(4.9632, gap.THigh, 3);
+        Assert.Equal((2.7764 + 0.9410) * 0.70711, gap.MinimumDetectableEffect, 3);
+        Assert.True(gap.Significant);
+        Assert.InRange(gap.BootstrapLow, 1.0, 3.0);
+        Assert.InRange(gap.BootstrapHigh, 3.0, 5.0);
+        // One seed gives a mean but no interval; a gap that straddles zero is not significant.
+        Assert.True(double.IsNaN(PairedComparison.Of([2]).TLow));
+        Assert.False(PairedComparison.Of([-1, 1, 0.5]).Significant);
+    }
+
+    [Fact]
+    public void The_committed_page_is_what_the_results_command_generates_from_the_committed_records()
+    {
+        var files = Build(Repository);
+
+        foreach (var (name, content) in files)
+        {
+            string committed = Path.Combine(Repository, "docs", "results", name);
+            Assert.True(File.Exists(committed), $"{committed} is missing: run `dotnet cake --target=Results` and commit docs/results.");
+            Assert.True(content == File.ReadAllText(committed), $"{committed} is not what the published records give: run `dotnet cake --target=Results` and commit docs/results.");
+        }
+        Assert.Equal(files, Build(Repository));
+        Assert.Contains("Paired gap (off − on) over 5 seeds", files[ResultsPage.PageFile], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_page_over_runs_of_two_precisions_says_so()
+    {
+        var seeds = ExperimentPipeline.Load(Path.Combine(Repository, Experiments[0]));
+        string records = Path.Combine(_temp, "records");
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Repository, seeds.Results), "*", SearchOption.AllDirectories))
+        {
+            string copy = Path.Combine(records, Path.GetRelativePath(Path.Combine(Repository, seeds.Results), file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        var page = ResultsPage.Build([(seeds with { Results = records }, Experiments[0])], _temp)[ResultsPage.PageFile];
+        Assert.Contains("Every run trained in bf16", page, StringComparison.Ordinal);
+
+        var odd = RunFolder.PublishedIn(records, seeds.Runs().First().Name);
+        odd.WriteSpec(odd.ReadSpec() with { Precision = Precision.Fp32 });
+        page = ResultsPage.Build([(seeds with { Results = records }, Experiments[0])], _temp)[ResultsPage.PageFile];
+        Assert.Contains("Warning: the runs mix precisions** (bf16: 11, fp32: 1)", page, StringComparison.Ordinal);
+    }
+
+    private static IReadOnlyDictionary<string, string> Build(string root) =>
+        ResultsPage.Build(Experiments.Select(e => (ExperimentPipeline.Load(Path.Combine(root, e)), e)).ToArray(), root);
+
+    private static string FindRepository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))
+                return dir.FullName;
+        throw new DirectoryNotFoundException($"No Pipeline.sln above {AppContext.BaseDirectory}.");
+    }
+}
