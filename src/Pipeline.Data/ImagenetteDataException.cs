@@ -16,6 +16,9 @@ public sealed class ImagenetteDataException(string message, IReadOnlyList<string
     /// </summary>
     internal static ImagenetteDataException ForMany(string headline, IReadOnlyList<(string File, string Problem)> problems, int maxLines = 20)
     {
+        // One problem stays on the headline's line, so the usual case is the one-line error the tool promises.
+        if (problems.Count == 1)
+            return new ImagenetteDataException($"{headline} {problems[0].File}: {problems[0].Problem}", [problems[0].File]);
         var lines = problems.Take(maxLines).Select(p => $"  {p.File}: {p.Problem}");
         string more = problems.Count > maxLines ? $"\n  ... and {problems.Count - maxLines} more" : "";
         return new ImagenetteDataException($"{headline}\n{string.Join('\n', lines)}{more}", problems.Select(p => p.File).ToList());

@@ -63,16 +63,19 @@ public static class OnnxModelInspector
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    /// <summary>The file's metadata; when it has none, the API offers a way out that the file alone does not.</summary>
+    /// <summary>
+    /// The file's metadata. A model with none of this project's keys (not exported here) can still be scored from
+    /// code with explicit metadata, so that error says how; a damaged key is a damaged file, and re-exporting is the fix.
+    /// </summary>
     private static ModelMetadata ReadMetadata(InferenceSession session, string path)
     {
         try
         {
             return OnnxModelFile.ReadMetadata(session, path);
         }
-        catch (InvalidModelException ex)
+        catch (InvalidModelException ex) when (!session.ModelMetadata.CustomMetadataMap.Keys.Any(k => k.StartsWith("pipeline.", StringComparison.Ordinal)))
         {
-            throw new InvalidModelException(path, ex.Problem + " (API: pass ModelToEvaluate.Metadata.)", ex);
+            throw new InvalidModelException(path, ex.Problem + " From code, pass its metadata as ModelToEvaluate.Metadata.", ex);
         }
     }
 

@@ -79,7 +79,7 @@ public sealed record ExperimentPipeline
         }
         catch (JsonException e)
         {
-            throw new RunSpecException($"{path}: not a valid pipeline file: {e.Message}");
+            throw new RunSpecException($"{path}: not a valid pipeline file: {JsonProblem.Describe(e)}");
         }
     }
 

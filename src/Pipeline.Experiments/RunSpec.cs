@@ -121,7 +121,7 @@ public sealed record RunSpec
         }
         catch (JsonException e)
         {
-            throw new RunSpecException($"{path}: not a valid run file ({e.Message}). Fix the JSON; field names are as in pipelines/*.json.");
+            throw new RunSpecException($"{path}: not a valid run file ({JsonProblem.Describe(e)}). Fix the JSON; field names are as in pipelines/*.json.");
         }
         if (spec is null)
             throw new RunSpecException($"{path}: the file is empty; it must hold one JSON object describing a run.");

@@ -66,8 +66,8 @@ public static class EvaluationJob
 
         var report = EvaluationReport.Create(run, comparisons, request.RunsRoot, request.RunFolders, request.HistoryPath,
             request.RegressionThresholdPp, records, request.Options.AgreementTolerancePp) with { Answer = request.Answer };
+        // The caller prints where the report went, after its own summary.
         var files = ReportWriter.Write(report, request.ReportDirectory);
-        log.WriteLine($"Report: {files.Html}");
 
         var regressions = report.Regressions.ToArray();
         foreach (var r in regressions)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Pipeline.Evaluation;
+using Pipeline.Experiments;
 using Pipeline.Inference;
 
 namespace Pipeline.Reporting;
@@ -55,7 +56,7 @@ public sealed record EvaluationPlan
         }
         catch (JsonException ex)
         {
-            throw new EvaluationException(path, $"not a valid evaluation plan: {ex.Message}", ex);
+            throw new EvaluationException(path, $"not a valid evaluation plan: {JsonProblem.Describe(ex)}", ex);
         }
     }
 

@@ -69,7 +69,8 @@ public sealed class BadInputCliTests : IDisposable
         foreach (var result in runs)
         {
             Assert.True(result.ExitCode == ExitCodes.UsageError, result.ToString());
-            Assert.Contains($"  {relative}: the JPEG is truncated (its data ends early). Delete the file or replace it with the original image from the archive.", result.Stderr);
+            Assert.Contains($"cannot be used: {relative}: the JPEG is truncated (its data ends early). Delete the file or replace it with the original image from the archive.", result.Stderr);
+            Assert.Single(result.ErrorLines);
         }
         Assert.False(File.Exists(history), "nothing may be recorded");
         Assert.False(Directory.Exists(_sandbox.Path_("report")));

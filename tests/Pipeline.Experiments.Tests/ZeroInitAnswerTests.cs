@@ -47,5 +47,7 @@ public class ZeroInitAnswerTests
         var specs = smoke.Runs().ToArray();
         string text = string.Join("\n", ZeroInitAnswer.For(smoke, [Run(specs[0], 0.1, "a"), Run(specs[1], 0.1, "b")]));
         Assert.Contains("a plumbing check: these numbers answer nothing", text);
+        Assert.Contains("The gap on this slice (0.00 pp; chance is 10 %) is not a result", text);
+        Assert.DoesNotContain("costs", text);
     }
 }
