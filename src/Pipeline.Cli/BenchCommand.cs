@@ -139,8 +139,14 @@ public static class BenchCommand
             var metadata = new ModelMetadata
             {
                 Classes = RunExport.ImagenetteModelClasses,
-                InputWidth = side, InputHeight = side, CropSize = size, Mean = [0.485f, 0.456f, 0.406f], Std = [0.229f, 0.224f, 0.225f],
-                Flavour = "torchvision", ZeroInitLast = false, Head = "fastai",
+                InputWidth = side,
+                InputHeight = side,
+                CropSize = size,
+                Mean = [0.485f, 0.456f, 0.406f],
+                Std = [0.229f, 0.224f, 0.225f],
+                Flavour = "torchvision",
+                ZeroInitLast = false,
+                Head = "fastai",
             };
             string unfolded = Path.Combine(folder, "unfolded.onnx"), folded = Path.Combine(folder, "folded.onnx"), int8 = Path.Combine(folder, "int8.onnx");
             torch.manual_seed(0);

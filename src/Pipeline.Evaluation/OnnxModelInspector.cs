@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Transforms.Image;
-using ModelMetadata = Pipeline.Inference.ModelMetadata;
 using Pipeline.Inference;
+using ModelMetadata = Pipeline.Inference.ModelMetadata;
 
 namespace Pipeline.Evaluation;
 

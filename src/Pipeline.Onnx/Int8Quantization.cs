@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
-using ModelMetadata = Pipeline.Inference.ModelMetadata;
 using Pipeline.Inference;
+using ModelMetadata = Pipeline.Inference.ModelMetadata;
 
 namespace Pipeline.Onnx;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using ModelMetadata = Pipeline.Inference.ModelMetadata;
 using Pipeline.Data;
 using Pipeline.Inference;
+using ModelMetadata = Pipeline.Inference.ModelMetadata;
 
 namespace Pipeline.Onnx;
 

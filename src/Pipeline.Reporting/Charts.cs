@@ -111,8 +111,12 @@ public static partial class Charts
         plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Key = "y", ItemsSource = names.Reverse().ToArray(), Title = "true" });
         plot.Series.Add(new HeatMapSeries
         {
-            X0 = 0, X1 = n - 1, Y0 = 0, Y1 = n - 1,
-            XAxisKey = "x", YAxisKey = "y",
+            X0 = 0,
+            X1 = n - 1,
+            Y0 = 0,
+            Y1 = n - 1,
+            XAxisKey = "x",
+            YAxisKey = "y",
             Data = share,
             Interpolate = false,
             RenderMethod = HeatMapRenderMethod.Rectangles,
@@ -191,8 +195,14 @@ public static partial class Charts
     /// <summary>Epochs are whole numbers: ticks at integers only, however few epochs there are.</summary>
     private static LinearAxis EpochAxis() => new()
     {
-        Position = AxisPosition.Bottom, Title = "epoch", MinimumMajorStep = 1, MinimumMinorStep = 1, StringFormat = "0",
-        MinimumPadding = 0.02, MaximumPadding = 0.02, MajorGridlineStyle = LineStyle.Dot,
+        Position = AxisPosition.Bottom,
+        Title = "epoch",
+        MinimumMajorStep = 1,
+        MinimumMinorStep = 1,
+        StringFormat = "0",
+        MinimumPadding = 0.02,
+        MaximumPadding = 0.02,
+        MajorGridlineStyle = LineStyle.Dot,
     };
 
     /// <summary>Top-1 of each model across the history's evaluation runs (on these examples), oldest to newest.</summary>

@@ -64,8 +64,9 @@ public static class EvaluationJob
             records = history.Records();
         }
 
-        var report = EvaluationReport.Create(run, comparisons, request.RunsRoot, request.RunFolders, request.HistoryPath,
-            request.RegressionThresholdPp, records, request.Options.AgreementTolerancePp) with { Answer = request.Answer };
+        var scored = EvaluationReport.Create(run, comparisons, request.RunsRoot, request.RunFolders, request.HistoryPath,
+            request.RegressionThresholdPp, records, request.Options.AgreementTolerancePp);
+        var report = scored with { Answer = request.Answer };
         // The caller prints where the report went, after its own summary.
         var files = ReportWriter.Write(report, request.ReportDirectory);
 

@@ -40,7 +40,9 @@ public sealed class PipelineProcess : IDisposable
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         info.ArgumentList.Add(Tool);
         foreach (string a in arguments)

@@ -11,8 +11,12 @@ public sealed class RunFolderTests : IDisposable
     private static EpochMetrics Epoch(int n, double? top1) =>
         new(n, 2.0 / n, top1 is null ? null : 1.5, top1, top1 is null ? null : top1 + 0.2, 1e-3, 40, 300, 900, 700, 554)
         {
-            TrainSeconds = 33, ValSeconds = top1 is null ? 0 : 4, ProbeSeconds = 0.2, CheckpointSeconds = 0.8,
-            ValImagesPerSecond = top1 is null ? null : 980, Version = "0.1.0+0123456789ab",
+            TrainSeconds = 33,
+            ValSeconds = top1 is null ? 0 : 4,
+            ProbeSeconds = 0.2,
+            CheckpointSeconds = 0.8,
+            ValImagesPerSecond = top1 is null ? null : 980,
+            Version = "0.1.0+0123456789ab",
         };
 
     private static DynamicsRecord Point(long step, double epoch) =>

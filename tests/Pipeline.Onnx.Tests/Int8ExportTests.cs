@@ -1,11 +1,11 @@
 using Microsoft.ML.OnnxRuntime;
-using ModelMetadata = Pipeline.Inference.ModelMetadata;
 using Pipeline.Experiments;
 using Pipeline.Models;
 using Pipeline.Models.Tests;
 using Pipeline.Onnx.Protos;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using ModelMetadata = Pipeline.Inference.ModelMetadata;
 
 namespace Pipeline.Onnx.Tests;
 

@@ -1,16 +1,16 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using ModelMetadata = Pipeline.Inference.ModelMetadata;
 using Pipeline.Data;
 using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Models.Tests;
 using Pipeline.Onnx.Protos;
-using Tensor = TorchSharp.torch.Tensor;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using ModelMetadata = Pipeline.Inference.ModelMetadata;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Pipeline.Onnx.Tests;
 

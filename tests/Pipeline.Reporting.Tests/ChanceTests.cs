@@ -21,7 +21,13 @@ public sealed class ChanceTests : IDisposable
     {
         var metrics = new ClassificationMetrics
         {
-            Count = examples, Top1 = top1, MacroAccuracy = top1, Top5 = 0.5, TopK = 5, LogLoss = 2.3, LogLossReduction = 0,
+            Count = examples,
+            Top1 = top1,
+            MacroAccuracy = top1,
+            Top5 = 0.5,
+            TopK = 5,
+            LogLoss = 2.3,
+            LogLossReduction = 0,
             PerClass = Imagenette.Classes.Select(c => new ClassMetrics(c.Id, c.Name, 0.1, 0.1, examples / 10, 2.3)).ToArray(),
             ConfusionMatrix = [],
         };
