@@ -207,13 +207,11 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             var trained = folder.ReadSpec().ForThisMachine().Precision;
             if (trained != precision)
                 throw new RunSpecException(
-                    $"{pipeline.Name}: {run.Spec.Name} trained in {Name(trained)} ({folder.SpecFile}), but {fresh.Spec.Name} would train in " +
-                    $"{Name(precision)} here ({(fresh.Spec.Precision == Precision.Auto ? "auto → " + CpuFeatures.AutoPrecisionReason : "set by the pipeline")}). " +
-                    $"The runs of one experiment are compared with each other, so they share a precision: run it on a machine where it trains in {Name(trained)}, " +
+                    $"{pipeline.Name}: {run.Spec.Name} trained in {trained.Name()} ({folder.SpecFile}), but {fresh.Spec.Name} would train in " +
+                    $"{precision.Name()} here ({(fresh.Spec.Precision == Precision.Auto ? "auto → " + CpuFeatures.AutoPrecisionReason : "set by the pipeline")}). " +
+                    $"The runs of one experiment are compared with each other, so they share a precision: run it on a machine where it trains in {trained.Name()}, " +
                     "or give the pipeline another name and an explicit \"precision\" to start a separate experiment.");
         }
-
-        static string Name(Precision p) => p.ToString().ToLowerInvariant();
     }
 
     /// <summary>

@@ -135,7 +135,7 @@ public sealed class RunFolder(string path)
             $"# Run {spec.Name}",
             "",
             $"ResNet18, {spec.Flavour} flavour, zero-init last BN γ: {spec.EffectiveZeroInitLast}, {spec.Head} head; " +
-            $"recipe {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {spec.Precision.ToString().ToLowerInvariant()}, channels-last {spec.ChannelsLast}.",
+            $"recipe {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {spec.Precision.Name()}, channels-last {spec.ChannelsLast}.",
             "",
             string.Create(c, $"Final val top-1 **{summary.FinalValTop1:P2}** (top-5 {summary.FinalValTop5:P2}), ") +
             string.Create(c, $"{summary.WallSeconds / 60:F1} min ({summary.TrainSeconds / summary.WallSeconds:P0} of it training), {summary.MeanTrainImagesPerSecond:F1} train images/s; project {summary.Version}."),

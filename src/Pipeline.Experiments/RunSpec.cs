@@ -17,6 +17,12 @@ public enum Precision
     Bf16,
 }
 
+public static class PrecisionNames
+{
+    /// <summary>"auto", "fp32" or "bf16": the name run files, records and messages use.</summary>
+    public static string Name(this Precision precision) => precision.ToString().ToLowerInvariant();
+}
+
 /// <summary>
 /// Everything that defines one training run; the run file is this record as JSON. Two runs with the
 /// same spec and seed see the same initial weights and the same data order.

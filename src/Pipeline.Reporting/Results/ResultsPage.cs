@@ -262,7 +262,7 @@ public static class ResultsPage
     /// <summary>The precision the runs trained in, as each run's config.json records it; a mix is said, since the arms would not be comparable.</summary>
     private static string Precisions(IReadOnlyList<PublishedRun> runs)
     {
-        var groups = runs.GroupBy(r => r.Spec.Precision.ToString().ToLowerInvariant()).OrderByDescending(g => g.Count()).ToArray();
+        var groups = runs.GroupBy(r => r.Spec.Precision.Name()).OrderByDescending(g => g.Count()).ToArray();
         return groups.Length switch
         {
             0 => "",
