@@ -23,11 +23,12 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
     public RunSummary Run(RunSpec spec, CancellationToken cancellation = default)
     {
         spec.ThrowIfInvalid($"run '{spec.Name}'");
+        var requested = spec;
         spec = spec.ForThisMachine();
         TorchRuntime.EnsureLoaded();
         var folder = FolderFor(spec);
         string specJson = spec.ToJson();
-        PrepareFolder(folder, spec);
+        PrepareFolder(folder, requested, spec);
         if (folder.IsFinished)
             return folder.ReadSummary();
 
@@ -234,15 +235,38 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         return summary;
     }
 
-    private static void PrepareFolder(RunFolder folder, RunSpec spec)
+    /// <param name="requested">The spec as given, before <see cref="Precision.Auto"/> was decided for this machine.</param>
+    private static void PrepareFolder(RunFolder folder, RunSpec requested, RunSpec spec)
     {
         Directory.CreateDirectory(folder.Path);
-        if (File.Exists(folder.SpecFile) && !spec.IsDefinedBy(File.ReadAllText(folder.SpecFile)))
-            throw new RunSpecException(
-                $"{folder.Path} already holds a run with a different definition ({folder.SpecFile}). " +
-                "Give this run another name, or delete that folder to start over.");
+        if (File.Exists(folder.SpecFile))
+        {
+            string recorded = File.ReadAllText(folder.SpecFile);
+            if (!spec.IsDefinedBy(recorded))
+            {
+                // The same run started where auto meant the other precision (its folder moved, or a sweep's workers differ):
+                // its epochs are good, so say how to go on, never to delete it.
+                var started = requested.Precision == Precision.Auto ? OtherPrecision(spec.Precision) : (Precision?)null;
+                if (started is { } p && (spec with { Precision = p }).IsDefinedBy(recorded))
+                    throw new RunSpecException(
+                        $"{folder.Path} holds this run started in {p.Name()} ({folder.SpecFile}; {folder.ReadMetrics().Count} epoch(s) done), " +
+                        $"but precision auto means {spec.Precision.Name()} here ({CpuFeatures.AutoPrecisionReason}), and a run cannot change precision midway. " +
+                        $"Resume it on a machine where auto means {p.Name()}, or set the precision to {p.Name()} (--precision {p.Name()}, or \"precision\": \"{p.Name()}\" in the file) to resume it here" +
+                        (p == Precision.Bf16 && !CpuFeatures.HasNativeBf16 ? ", about 20x slower than fp32 on this CPU." : "."));
+                throw new RunSpecException(
+                    $"{folder.Path} already holds a run with a different definition ({folder.SpecFile}). " +
+                    "Give this run another name, or delete that folder to start over.");
+            }
+        }
         folder.WriteSpec(spec);
     }
+
+    private static Precision? OtherPrecision(Precision p) => p switch
+    {
+        Precision.Bf16 => Precision.Fp32,
+        Precision.Fp32 => Precision.Bf16,
+        _ => null,
+    };
 
     private void Report(RunSpec spec, TrainingPhase phase, int epoch, long step, long steps, double loss,
         double rate = 0, TimeSpan remaining = default, string? message = null) =>
