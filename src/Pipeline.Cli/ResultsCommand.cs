@@ -11,8 +11,8 @@ public static class ResultsCommand
     {
         var pipelines = new Argument<FileInfo[]>("pipelines")
         {
-            Description = "The experiment pipelines whose published run records the page summarises (pipelines/zero-init-seeds.json pipelines/zero-init-long-run.json).",
-            Arity = ArgumentArity.OneOrMore,
+            Description = "The experiment pipelines whose published run records the page summarises. Default: every pipeline in pipelines/ that names a \"results\" folder, the short-run ones first.",
+            Arity = ArgumentArity.ZeroOrMore,
         };
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Folder for README.md, the plots and results.json.", DefaultValueFactory = _ => new DirectoryInfo("docs/results") };
         var command = new Command("results", "Generate the results page (tables, confidence intervals, plots, a JSON summary) from the experiments' published run records; nothing is trained or scored.")
@@ -21,8 +21,10 @@ public static class ResultsCommand
         };
         command.SetAction(parse =>
         {
-            var files = parse.GetValue(pipelines)!;
-            var experiments = files.Select(f => (ExperimentPipeline.Load(f.FullName), Path.GetRelativePath(Environment.CurrentDirectory, f.FullName).Replace('\\', '/'))).ToArray();
+            var files = parse.GetValue(pipelines) ?? [];
+            var experiments = files.Length == 0
+                ? ResultsPage.ExperimentsIn(Environment.CurrentDirectory)
+                : files.Select(f => (ExperimentPipeline.Load(f.FullName), Path.GetRelativePath(Environment.CurrentDirectory, f.FullName).Replace('\\', '/'))).ToArray();
             var written = ResultsPage.Write(parse.GetValue(output)!.FullName, ResultsPage.Build(experiments, Environment.CurrentDirectory));
             AnsiConsole.MarkupLineInterpolated($"[green]results[/]: {written.Count} files in {parse.GetValue(output)!.FullName} ({ResultsPage.PageFile} first)");
             return ExitCodes.Ok;

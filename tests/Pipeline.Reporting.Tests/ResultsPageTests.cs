@@ -6,7 +6,7 @@ namespace Pipeline.Reporting.Tests;
 /// <summary>The results page: its statistics, and that the committed page is exactly what the committed run records give.</summary>
 public sealed class ResultsPageTests : IDisposable
 {
-    private static readonly string[] Experiments = ["pipelines/zero-init-seeds.json", "pipelines/zero-init-long-run.json"];
+    private const string Seeds = "pipelines/zero-init-seeds.json";
     private static readonly string Repository = FindRepository();
     private readonly string _temp = Directory.CreateTempSubdirectory("results-").FullName;
 
@@ -48,7 +48,7 @@ public sealed class ResultsPageTests : IDisposable
     [Fact]
     public void A_page_over_runs_of_two_precisions_says_so()
     {
-        var seeds = ExperimentPipeline.Load(Path.Combine(Repository, Experiments[0]));
+        var seeds = ExperimentPipeline.Load(Path.Combine(Repository, Seeds));
         string records = Path.Combine(_temp, "records");
         foreach (var file in Directory.EnumerateFiles(Path.Combine(Repository, seeds.Results), "*", SearchOption.AllDirectories))
         {
@@ -56,17 +56,31 @@ public sealed class ResultsPageTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             File.Copy(file, copy);
         }
-        var page = ResultsPage.Build([(seeds with { Results = records }, Experiments[0])], _temp)[ResultsPage.PageFile];
+        var page = ResultsPage.Build([(seeds with { Results = records }, Seeds)], _temp)[ResultsPage.PageFile];
         Assert.Contains("Every run trained in bf16", page, StringComparison.Ordinal);
 
         var odd = RunFolder.PublishedIn(records, seeds.Runs().First().Name);
         odd.WriteSpec(odd.ReadSpec() with { Precision = Precision.Fp32 });
-        page = ResultsPage.Build([(seeds with { Results = records }, Experiments[0])], _temp)[ResultsPage.PageFile];
+        page = ResultsPage.Build([(seeds with { Results = records }, Seeds)], _temp)[ResultsPage.PageFile];
         Assert.Contains("Warning: the runs mix precisions** (bf16: 11, fp32: 1)", page, StringComparison.Ordinal);
     }
 
-    private static IReadOnlyDictionary<string, string> Build(string root) =>
-        ResultsPage.Build(Experiments.Select(e => (ExperimentPipeline.Load(Path.Combine(root, e)), e)).ToArray(), root);
+    [Fact]
+    public void The_page_covers_every_pipeline_that_publishes_results_the_short_run_answer_first()
+    {
+        var experiments = ResultsPage.ExperimentsIn(Repository);
+
+        Assert.Equal(["pipelines/zero-init-seeds.json", "pipelines/zero-init-long-run.json", "pipelines/zero-init-long-run-fp32.json"], experiments.Select(e => e.File));
+        Assert.All(experiments, e => Assert.NotEqual("", e.Pipeline.Results));
+
+        Directory.CreateDirectory(Path.Combine(_temp, "pipelines"));
+        string broken = Path.Combine(_temp, "pipelines", "broken.json");
+        File.WriteAllText(broken, "{ \"name\": \"x\", \"results\": ");
+        var e = Assert.Throws<RunSpecException>(() => ResultsPage.ExperimentsIn(_temp));
+        Assert.Contains(broken, e.Message);
+    }
+
+    private static IReadOnlyDictionary<string, string> Build(string root) => ResultsPage.Build(ResultsPage.ExperimentsIn(root), root);
 
     private static string FindRepository()
     {

@@ -38,6 +38,33 @@ public static class ResultsPage
         ("torchvision with zero_init_residual=True", true, 73.0),
     ];
 
+    /// <summary>
+    /// The experiments the page covers: every pipeline in <c>pipelines/</c> under <paramref name="root"/> that publishes its
+    /// runs (names a "results" folder), each with its file relative to the root; the short-run ones (one training length,
+    /// the answer) first, then by name.
+    /// </summary>
+    /// <exception cref="RunSpecException">A file there is not valid JSON, or not a valid pipeline; names it.</exception>
+    public static IReadOnlyList<(ExperimentPipeline Pipeline, string File)> ExperimentsIn(string root) =>
+        Directory.EnumerateFiles(Path.Combine(root, "pipelines"), "*.json")
+            .Where(PublishesResults)
+            .Select(f => (Pipeline: ExperimentPipeline.Load(f), File: Path.GetRelativePath(root, f).Replace('\\', '/')))
+            .OrderBy(e => e.Pipeline.Epochs.Count > 1).ThenBy(e => e.Pipeline.Name, StringComparer.Ordinal)
+            .ToArray();
+
+    /// <summary>Whether a file in pipelines/ (experiment pipelines, and the evaluation plan) names a "results" folder.</summary>
+    private static bool PublishesResults(string file)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("results", out var results) && results.ValueKind == JsonValueKind.String;
+        }
+        catch (JsonException e)
+        {
+            throw new RunSpecException($"{file}: not valid JSON ({JsonProblem.Describe(e)}). Fix the file.");
+        }
+    }
+
     /// <summary>The page, its plots (file name → SVG) and the JSON summary, for the experiments given (pipeline, and its file as the command names it).</summary>
     /// <param name="root">The folder the pipelines' "results" paths are relative to (the repository).</param>
     public static IReadOnlyDictionary<string, string> Build(IReadOnlyList<(ExperimentPipeline Pipeline, string File)> experiments, string root)
@@ -214,7 +241,8 @@ public static class ResultsPage
     private static void LongRun(StringBuilder md, IDictionary<string, string> files, ExperimentPipeline pipeline, IReadOnlyList<PublishedRun> runs, IReadOnlyList<LengthResult> lengths)
     {
         var c = CultureInfo.InvariantCulture;
-        md.AppendLine(string.Create(c, $"## The long-run claim: {string.Join(", ", pipeline.Epochs)} epochs at {pipeline.ImageSize} px ({pipeline.Name})")).AppendLine();
+        string precision = pipeline.Precision == Precision.Auto ? "" : $", {pipeline.Precision.Name()}";
+        md.AppendLine(string.Create(c, $"## The long-run claim: {string.Join(", ", pipeline.Epochs.Order())} epochs at {pipeline.ImageSize} px{precision} ({pipeline.Name})")).AppendLine();
         Status(md, pipeline, runs);
         md.AppendLine(string.Create(c, $"Caveat: {pipeline.ImageSize} px images (about a quarter of the 128 px cost); the answer is for small images, where shallow networks do comparatively well. ") +
                       "The one-cycle schedule is scaled to each length, so every length is a complete training, not a snapshot of a longer one.").AppendLine();
@@ -253,10 +281,13 @@ public static class ResultsPage
     {
         var planned = pipeline.Runs().Select(r => r.Name).ToArray();
         var missing = planned.Except(runs.Select(r => r.Spec.Name)).ToArray();
-        md.AppendLine($"{runs.Count} of {planned.Length} runs published ([{pipeline.Results}](../../{pipeline.Results})). " +
-                      (missing.Length == 0 ? "The experiment is complete." : $"Still to run: {string.Join(", ", missing.Select(m => $"`{m}`"))}; the figures below use what is published."));
+        md.AppendLine($"{runs.Count} of {planned.Length} runs published ([{pipeline.Results}](../../{pipeline.Results})). " + (
+            missing.Length == 0 ? "The experiment is complete." :
+            runs.Count == 0 ? "Nothing is published yet." :
+            $"Still to run: {string.Join(", ", missing.Select(m => $"`{m}`"))}; the figures below use what is published."));
         md.AppendLine();
-        md.AppendLine(Precisions(runs)).AppendLine();
+        if (Precisions(runs) is { Length: > 0 } precisions)
+            md.AppendLine(precisions).AppendLine();
     }
 
     /// <summary>The precision the runs trained in, as each run's config.json records it; a mix is said, since the arms would not be comparable.</summary>
