@@ -84,8 +84,15 @@ public sealed class EvaluationJobTests : IDisposable
 
         Assert.EndsWith("b-bad.onnx", ex.FilePath);
         Assert.DoesNotContain("a-good: top-1", log.ToString()); // checked before scoring: no good model's result is lost
-        Assert.Empty(EvaluationHistory.Open(History).Records());
+        Assert.False(File.Exists(History)); // the history this run would have started is not left behind, empty
         Assert.False(File.Exists(Path.Combine(Reports, "report.html")));
+
+        // A history that holds records keeps them, and gets none from the stopped run.
+        File.Delete(Path.Combine(folder, "b-bad.onnx"));
+        EvaluationJob.Run(Request(folder, set));
+        File.WriteAllText(Path.Combine(folder, "b-bad.onnx"), "not a model");
+        Assert.Throws<EvaluationException>(() => EvaluationJob.Run(Request(folder, set)));
+        Assert.Single(EvaluationHistory.Open(History).Records());
     }
 
     [Theory]

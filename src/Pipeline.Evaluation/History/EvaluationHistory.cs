@@ -170,6 +170,13 @@ public sealed class EvaluationHistory
         return records;
     }
 
+    /// <summary>Deletes the history file and SQLite's WAL and shared-memory files beside it (no connection is pooled).</summary>
+    public void Delete()
+    {
+        foreach (string file in new[] { Path, Path + "-wal", Path + "-shm" })
+            File.Delete(file);
+    }
+
     private SqliteConnection Connect()
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
