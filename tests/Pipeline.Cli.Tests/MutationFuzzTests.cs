@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -87,7 +88,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
     public void A_run_file_damaged_at_random_is_loaded_or_refused_never_a_crash()
     {
         string path = _sandbox.Path_("run.json");
-        byte[] original = File.ReadAllBytes(RepositoryFile("pipelines/runs/reference-timm.json"));
+        byte[] original = File.ReadAllBytes(TestRepository.PathOf("pipelines/runs/reference-timm.json"));
         string runs = _sandbox.Path_("runs");
 
         FuzzJson("run file", seed: 3, original, mutated =>
@@ -103,7 +104,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
     public void A_pipeline_file_damaged_at_random_is_loaded_or_refused_never_a_crash()
     {
         string path = _sandbox.Path_("pipeline.json");
-        byte[] original = File.ReadAllBytes(RepositoryFile("pipelines/smoke.json"));
+        byte[] original = File.ReadAllBytes(TestRepository.PathOf("pipelines/smoke.json"));
 
         FuzzJson("pipeline file", seed: 4, original, mutated =>
         {
@@ -117,7 +118,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
     public void An_evaluation_plan_damaged_at_random_is_loaded_or_refused_never_a_crash()
     {
         string path = _sandbox.Path_("plan.json");
-        var plan = JsonNode.Parse(File.ReadAllText(RepositoryFile("pipelines/evaluation.json")), documentOptions: JsonOptions)!;
+        var plan = JsonNode.Parse(File.ReadAllText(TestRepository.PathOf("pipelines/evaluation.json")), documentOptions: JsonOptions)!;
         plan["models"] = new JsonArray(_models.Random("model"));
         byte[] original = Encoding.UTF8.GetBytes(plan.ToJsonString());
         var dataset = ImagenetteDataset.Open(_sandbox.Data);
@@ -289,16 +290,5 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
                 break;
         }
         return Encoding.UTF8.GetBytes(root.ToJsonString());
-    }
-
-    private static string RepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException(relative);
     }
 }

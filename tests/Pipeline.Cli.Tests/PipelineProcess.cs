@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Diagnostics;
 using Pipeline.Data;
 
@@ -28,7 +29,7 @@ public sealed class PipelineProcess : IDisposable
         }
     }
 
-    public static string Repository { get; } = FindRepository();
+    public static string Repository => TestRepository.Root;
 
     /// <summary>The Imagenette copy the tests read (../shared/data/imagenette-224 beside the clone, or $PIPELINE_DATA).</summary>
     public static string Dataset { get; } = ImagenetteDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException("Imagenette not found: set PIPELINE_DATA.");
@@ -84,15 +85,5 @@ public sealed class PipelineProcess : IDisposable
         if (!_process.HasExited)
             _process.Kill(entireProcessTree: true);
         _process.Dispose();
-    }
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))
-                return dir.FullName;
-        }
-        throw new DirectoryNotFoundException($"no Pipeline.sln above {AppContext.BaseDirectory}");
     }
 }

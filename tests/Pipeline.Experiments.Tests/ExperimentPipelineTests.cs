@@ -1,3 +1,5 @@
+using Pipeline.Testing;
+
 namespace Pipeline.Experiments.Tests;
 
 public sealed class ExperimentPipelineTests : IDisposable
@@ -6,17 +8,14 @@ public sealed class ExperimentPipelineTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Repository([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
-
     public static TheoryData<string> ShippedPipelines() =>
-        [.. Directory.GetFiles(Path.Combine(Repository(), "pipelines"), "*.json").Where(f => !f.EndsWith("evaluation.json", StringComparison.Ordinal)).Select(f => Path.GetFileName(f))];
+        [.. Directory.GetFiles(Path.Combine(TestRepository.Root, "pipelines"), "*.json").Where(f => !f.EndsWith("evaluation.json", StringComparison.Ordinal)).Select(f => Path.GetFileName(f))];
 
     [Theory]
     [MemberData(nameof(ShippedPipelines))]
     public void Every_shipped_pipeline_loads_and_its_run_names_are_unique(string file)
     {
-        var pipeline = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", file));
+        var pipeline = ExperimentPipeline.Load(Path.Combine(TestRepository.Root, "pipelines", file));
         var names = pipeline.Runs().Select(r => r.Name).ToList();
         Assert.NotEmpty(names);
         Assert.Equal(names.Count, names.Distinct().Count());
@@ -26,7 +25,7 @@ public sealed class ExperimentPipelineTests : IDisposable
     [Fact]
     public void The_seeded_experiment_pairs_each_seed_and_runs_timm_once_per_flag()
     {
-        var runs = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", "zero-init-seeds.json")).Runs().ToList();
+        var runs = ExperimentPipeline.Load(Path.Combine(TestRepository.Root, "pipelines", "zero-init-seeds.json")).Runs().ToList();
         Assert.Equal(12, runs.Count);
         Assert.Equal(
             ["zero-init-seeds-torchvision-zi0-fastai-s42", "zero-init-seeds-torchvision-zi1-fastai-s42", "zero-init-seeds-timm-zi1-fastai-s42",
@@ -44,7 +43,7 @@ public sealed class ExperimentPipelineTests : IDisposable
     [Fact]
     public void The_main_job_answers_the_question_on_the_full_train_split_with_timms_flag_flipped_in_minutes()
     {
-        var pipeline = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", "quick.json"));
+        var pipeline = ExperimentPipeline.Load(Path.Combine(TestRepository.Root, "pipelines", "quick.json"));
         var runs = pipeline.Runs().ToList();
         Assert.Equal(
             [(ResNetFlavour.Torchvision, false), (ResNetFlavour.Timm, true), (ResNetFlavour.Timm, false)],
@@ -59,7 +58,7 @@ public sealed class ExperimentPipelineTests : IDisposable
     [Fact]
     public void Several_training_lengths_each_make_runs_named_by_their_length_short_ones_first()
     {
-        var pipeline = ExperimentPipeline.Load(Path.Combine(Repository(), "pipelines", "zero-init-long-run.json"));
+        var pipeline = ExperimentPipeline.Load(Path.Combine(TestRepository.Root, "pipelines", "zero-init-long-run.json"));
         var runs = pipeline.Runs().ToList();
         Assert.Equal(4 * 3 * 2, runs.Count);
         Assert.Equal([5, 10, 20, 40], runs.Select(r => r.Epochs).Distinct());

@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -116,7 +117,7 @@ public sealed class PackedPackages : IDisposable
     private static readonly string[] Projects = ["src/Pipeline.Inference.Cpu", "src/Pipeline.Inference.Gpu", "src/Pipeline.Inference"];
 
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("pipeline-consumer-");
-    private readonly string _repo = RepositoryRoot();
+    private readonly string _repo = TestRepository.Root;
     private readonly string _feed;
     private readonly string _version = $"0.1.0-consumer.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
 
@@ -195,16 +196,6 @@ public sealed class PackedPackages : IDisposable
     private string CentralVersion(string package) =>
         (string)XDocument.Load(Path.Combine(_repo, "Directory.Packages.props")).Descendants("PackageVersion")
             .Single(p => (string?)p.Attribute("Include") == package).Attribute("Version")!;
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))
-                return dir.FullName;
-        }
-        throw new DirectoryNotFoundException($"No Pipeline.sln above {AppContext.BaseDirectory}.");
-    }
 }
 
 /// <summary>Runs the dotnet CLI as a child process, outside the test host's MSBuild settings.</summary>

@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using Microsoft.Data.Sqlite;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
@@ -148,7 +149,7 @@ public sealed class EvaluationJobTests : IDisposable
     [Fact]
     public void The_repository_evaluation_plan_loads_and_names_its_outputs()
     {
-        string plan = FindRepositoryFile("pipelines/evaluation.json");
+        string plan = TestRepository.PathOf("pipelines/evaluation.json");
 
         var p = EvaluationPlan.Load(plan);
 
@@ -168,16 +169,5 @@ public sealed class EvaluationJobTests : IDisposable
 
         Assert.Equal(path, ex.FilePath);
         Assert.Contains("regresionThreshold", ex.Message);
-    }
-
-    private static string FindRepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException(relative);
     }
 }

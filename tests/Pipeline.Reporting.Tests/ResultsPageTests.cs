@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using Pipeline.Experiments;
 using Pipeline.Reporting.Results;
 
@@ -7,7 +8,7 @@ namespace Pipeline.Reporting.Tests;
 public sealed class ResultsPageTests : IDisposable
 {
     private const string Seeds = "pipelines/zero-init-seeds.json";
-    private static readonly string Repository = FindRepository();
+    private static readonly string Repository = TestRepository.Root;
     private readonly string _temp = Directory.CreateTempSubdirectory("results-").FullName;
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
@@ -81,12 +82,4 @@ public sealed class ResultsPageTests : IDisposable
     }
 
     private static IReadOnlyDictionary<string, string> Build(string root) => ResultsPage.Build(ResultsPage.ExperimentsIn(root), root);
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException($"No Pipeline.sln above {AppContext.BaseDirectory}.");
-    }
 }
