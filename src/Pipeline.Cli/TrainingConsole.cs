@@ -67,8 +67,8 @@ public static class TrainingConsole
             else if (p.Phase == TrainingPhase.Training && (DateTime.UtcNow - _last).TotalSeconds >= 10)
             {
                 _last = DateTime.UtcNow;
-                string overall = clock is null ? "" : $"; experiment: run {clock.Run} of {clock.Runs}, {clock.Fraction(p):P0}, ~{clock.Remaining(p):hh\\:mm\\:ss} left";
-                Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F4} {p.ImagesPerSecond:F1} img/s, ~{p.Remaining:hh\\:mm\\:ss} left{overall}");
+                string overall = clock is null ? "" : $"; experiment: run {clock.Run} of {clock.Runs}, {clock.Fraction(p):P0}, ~{DurationText.Of(clock.Remaining(p))} left";
+                Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F4} {p.ImagesPerSecond:F1} img/s, ~{DurationText.Of(p.Remaining)} left{overall}");
             }
         }
     }
