@@ -85,8 +85,8 @@ public sealed record ExperimentPipeline
 
     /// <summary>
     /// The runs this pipeline trains, named &lt;pipeline&gt;-&lt;flavour&gt;-zi&lt;0|1&gt;-&lt;head&gt;[-e&lt;epochs&gt;]-s&lt;seed&gt;
-    /// (the length only when there are several). Ordered by length, then seed, then variant: the runs of one seed, which
-    /// the analysis pairs, finish together, and the short runs before the long ones.
+    /// (the length only when there are several). Ordered by length as the "epochs" list gives them, then seed, then
+    /// variant: the runs of one seed, which the analysis pairs, finish together.
     /// </summary>
     public IEnumerable<RunSpec> Runs() =>
         from epochs in Epochs

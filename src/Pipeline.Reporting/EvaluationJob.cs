@@ -45,26 +45,16 @@ public static class EvaluationJob
     {
         log ??= TextWriter.Null;
         // Where the results go is checked before anything is scored: minutes of scoring are never lost to a bad path.
-        bool historyIsNew = request.HistoryPath is not null && !File.Exists(request.HistoryPath);
         var history = request.HistoryPath is null ? null : EvaluationHistory.Open(request.HistoryPath);
-        EvaluationRun run;
-        try
+        ReportWriter.CheckWritable(request.ReportDirectory);
+        var evaluator = new ModelEvaluator(request.Options);
+        var run = evaluator.EvaluateAll(request.Models, request.Set, m =>
         {
-            ReportWriter.CheckWritable(request.ReportDirectory);
-            run = new ModelEvaluator(request.Options).EvaluateAll(request.Models, request.Set, m =>
-            {
-                log.WriteLine($"{m.ModelName}: top-1 {Charts.Pct(m.Metrics.Top1)} %, top-5 {Charts.Pct(m.Metrics.Top5)} %, " +
-                              $"{m.ImagesPerSecond:0.0} images/s on {m.Device}");
-                if (!m.Chance.AboveChance)
-                    log.WriteLine("WARNING " + m.Chance.Warning(m.ModelName));
-            });
-        }
-        catch when (historyIsNew)
-        {
-            // Created above only to prove it writable: a run that records nothing leaves no history behind.
-            history!.Delete();
-            throw;
-        }
+            log.WriteLine($"{m.ModelName}: top-1 {Charts.Pct(m.Metrics.Top1)} %, top-5 {Charts.Pct(m.Metrics.Top5)} %, " +
+                          $"{m.ImagesPerSecond:0.0} images/s on {m.Device}");
+            if (!m.Chance.AboveChance)
+                log.WriteLine("WARNING " + m.Chance.Warning(m.ModelName));
+        });
 
         IReadOnlyList<ModelComparison>? comparisons = null;
         IReadOnlyList<HistoryRecord>? records = null;

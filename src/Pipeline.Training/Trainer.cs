@@ -244,15 +244,8 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             string recorded = File.ReadAllText(folder.SpecFile);
             if (!spec.IsDefinedBy(recorded))
             {
-                // The same run started where auto meant the other precision (its folder moved, or a sweep's workers differ):
-                // its epochs are good, so say how to go on, never to delete it.
-                var started = requested.Precision == Precision.Auto ? OtherPrecision(spec.Precision) : (Precision?)null;
-                if (started is { } p && (spec with { Precision = p }).IsDefinedBy(recorded))
-                    throw new RunSpecException(
-                        $"{folder.Path} holds this run started in {p.Name()} ({folder.SpecFile}; {folder.ReadMetrics().Count} epoch(s) done), " +
-                        $"but precision auto means {spec.Precision.Name()} here ({CpuFeatures.AutoPrecisionReason}), and a run cannot change precision midway. " +
-                        $"Resume it on a machine where auto means {p.Name()}, or set the precision to {p.Name()} (--precision {p.Name()}, or \"precision\": \"{p.Name()}\" in the file) to resume it here" +
-                        (p == Precision.Bf16 && !CpuFeatures.HasNativeBf16 ? ", about 20x slower than fp32 on this CPU." : "."));
+                if (OtherPrecision(spec.Precision) is { } started && (spec with { Precision = started }).IsDefinedBy(recorded))
+                    throw PrecisionChange(folder, requested, spec.Precision, started);
                 throw new RunSpecException(
                     $"{folder.Path} already holds a run with a different definition ({folder.SpecFile}). " +
                     "Give this run another name, or delete that folder to start over.");
@@ -267,6 +260,20 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         Precision.Fp32 => Precision.Bf16,
         _ => null,
     };
+
+    /// <summary>
+    /// The run was started in the other precision (on a machine where auto meant it, or asked for explicitly): its epochs
+    /// are good and a run cannot change precision midway, so the way on is its own precision, never deleting it.
+    /// </summary>
+    private static RunSpecException PrecisionChange(RunFolder folder, RunSpec requested, Precision now, Precision started)
+    {
+        string why = requested.Precision == Precision.Auto ? $"here precision auto → {CpuFeatures.AutoPrecisionReason}" : $"it is asked for in {now.Name()} now";
+        string slow = started == Precision.Bf16 && !CpuFeatures.HasNativeBf16 ? " (about 20x slower than fp32 on this CPU)" : "";
+        string elsewhere = requested.Precision == Precision.Auto ? $"go on with it on a machine where auto gives {started.Name()}, or " : "";
+        return new RunSpecException(
+            $"{folder.Path} holds this run, started in {started.Name()} ({folder.SpecFile}), but {why}, and a run cannot change precision midway. " +
+            $"Its epochs are kept: {elsewhere}set the precision to {started.Name()} (--precision {started.Name()}, or \"precision\": \"{started.Name()}\" in the file) to go on with it here{slow}.");
+    }
 
     private void Report(RunSpec spec, TrainingPhase phase, int epoch, long step, long steps, double loss,
         double rate = 0, TimeSpan remaining = default, string? message = null) =>

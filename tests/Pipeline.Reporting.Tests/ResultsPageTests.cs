@@ -72,13 +72,14 @@ public sealed class ResultsPageTests : IDisposable
         var experiments = ResultsPage.ExperimentsIn(Repository);
 
         Assert.Equal(["pipelines/zero-init-seeds.json", "pipelines/zero-init-long-run.json", "pipelines/zero-init-long-run-fp32.json"], experiments.Select(e => e.File));
-        Assert.All(experiments, e => Assert.NotEqual("", e.Pipeline.Results));
 
+        Assert.Contains("no such folder", Assert.Throws<RunSpecException>(() => ResultsPage.ExperimentsIn(_temp)).Message);
         Directory.CreateDirectory(Path.Combine(_temp, "pipelines"));
+        File.WriteAllText(Path.Combine(_temp, "pipelines", "unpublished.json"), "{ \"name\": \"x\", \"results\": \"\" }"); // "" publishes nothing
+        Assert.Contains("no pipeline there names a \"results\" folder", Assert.Throws<RunSpecException>(() => ResultsPage.ExperimentsIn(_temp)).Message);
         string broken = Path.Combine(_temp, "pipelines", "broken.json");
         File.WriteAllText(broken, "{ \"name\": \"x\", \"results\": ");
-        var e = Assert.Throws<RunSpecException>(() => ResultsPage.ExperimentsIn(_temp));
-        Assert.Contains(broken, e.Message);
+        Assert.Contains(broken, Assert.Throws<RunSpecException>(() => ResultsPage.ExperimentsIn(_temp)).Message);
     }
 
     private static IReadOnlyDictionary<string, string> Build(string root) => ResultsPage.Build(ResultsPage.ExperimentsIn(root), root);

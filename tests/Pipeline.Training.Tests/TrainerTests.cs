@@ -217,20 +217,22 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains(new Trainer(_runs).FolderFor(spec).Path, e.Message);
     }
 
-    [Fact]
-    public void A_run_started_where_auto_meant_the_other_precision_is_kept_and_the_way_on_is_named()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_run_started_in_the_other_precision_is_kept_and_the_way_on_is_named(bool auto)
     {
-        var spec = Small("moved") with { Precision = Precision.Auto };
-        var here = spec.ForThisMachine().Precision;
+        var here = (Small("moved") with { Precision = Precision.Auto }).ForThisMachine().Precision;
         var there = here == Precision.Bf16 ? Precision.Fp32 : Precision.Bf16;
+        var spec = Small("moved") with { Precision = auto ? Precision.Auto : here };
         var folder = new Trainer(_runs).FolderFor(spec);
         Directory.CreateDirectory(folder.Path);
-        folder.WriteSpec(spec with { Precision = there }); // what the machine that started it recorded
+        folder.WriteSpec(spec with { Precision = there }); // what the machine, or the request, that started it recorded
         string recorded = File.ReadAllText(folder.SpecFile);
 
         var e = Assert.Throws<RunSpecException>(() => new Trainer(_runs).Run(spec));
         Assert.Contains($"started in {there.Name()}", e.Message);
-        Assert.Contains($"auto means {here.Name()} here", e.Message);
+        Assert.Contains(auto ? $"auto → {here.Name()}" : $"asked for in {here.Name()} now", e.Message);
         Assert.Contains($"--precision {there.Name()}", e.Message);
         Assert.DoesNotContain("delete", e.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(recorded, File.ReadAllText(folder.SpecFile));

@@ -28,9 +28,9 @@ public sealed class EvaluationHistory
     private EvaluationHistory(string path) => Path = path;
 
     /// <summary>
-    /// Opens (creating if needed) the history at <paramref name="path"/> and proves it usable before anything is
-    /// scored: readable, an evaluation history (or empty), undamaged, and writable. A run that would end unable to
-    /// record its results fails here, in a second, rather than after scoring every model.
+    /// Opens the history at <paramref name="path"/> and proves it usable before anything is scored: readable, an
+    /// evaluation history (or empty), undamaged, and writable; a new one, that it can be created (its first write creates
+    /// it). A run that would end unable to record its results fails here, in a second, rather than after scoring every model.
     /// </summary>
     /// <exception cref="EvaluationException">The file cannot be the history; the message names it and says what to do.</exception>
     public static EvaluationHistory Open(string path)
@@ -54,9 +54,36 @@ public sealed class EvaluationHistory
     {
         if (Directory.Exists(path))
             throw new IOException("it is a folder, not a file.");
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         var history = new EvaluationHistory(path);
-        using var connection = history.Connect();
+        if (File.Exists(path))
+            history.Prepare();
+        else
+            ProveCreatable(path); // the first write creates it: a run that records nothing leaves no file behind
+        return history;
+    }
+
+    /// <summary>
+    /// Whether the history could be created: its nearest existing folder must be a folder and writable. Nothing is left
+    /// there (the probe file is deleted on close, no folder is made).
+    /// </summary>
+    private static void ProveCreatable(string path)
+    {
+        string folder = System.IO.Path.GetDirectoryName(path)!;
+        while (!Directory.Exists(folder))
+        {
+            if (File.Exists(folder))
+                throw new IOException($"'{folder}' is a file, not a folder.");
+            folder = System.IO.Path.GetDirectoryName(folder)!;
+        }
+        string probe = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.probe");
+        using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+    }
+
+    /// <summary>Creates the history if it is new, and proves it usable: WAL mode, undamaged, this tool's schema, writable.</summary>
+    private void Prepare()
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        using var connection = Connect();
         using (var wal = connection.CreateCommand())
         {
             // Persistent in the file; needs no transaction around it.
@@ -116,7 +143,13 @@ public sealed class EvaluationHistory
         command.CommandText = $"PRAGMA user_version = {SchemaVersion};";
         command.ExecuteNonQuery();
         transaction.Commit();
-        return history;
+    }
+
+    /// <summary>Creates the history on its first write (see <see cref="ProveCreatable"/>).</summary>
+    private void PrepareIfNew()
+    {
+        if (!File.Exists(Path))
+            Prepare();
     }
 
     /// <summary>What an SQLite error on opening means for the user, and what to do.</summary>
@@ -140,6 +173,7 @@ public sealed class EvaluationHistory
 
     public IReadOnlyList<ModelComparison> Append(IReadOnlyList<HistoryRecord> records, double regressionThresholdPp)
     {
+        PrepareIfNew();
         using var connection = Connect();
         using var transaction = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: take the write lock before reading the baseline
         var comparisons = new List<ModelComparison>();
@@ -158,6 +192,8 @@ public sealed class EvaluationHistory
     /// <summary>All records, oldest first; of one model when <paramref name="modelName"/> is given.</summary>
     public IReadOnlyList<HistoryRecord> Records(string? modelName = null)
     {
+        if (!File.Exists(Path))
+            return [];
         using var connection = Connect();
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM evaluations" + (modelName is null ? "" : " WHERE model_name = $model") + " ORDER BY id;";
@@ -168,13 +204,6 @@ public sealed class EvaluationHistory
         while (reader.Read())
             records.Add(Read(reader));
         return records;
-    }
-
-    /// <summary>Deletes the history file and SQLite's WAL and shared-memory files beside it (no connection is pooled).</summary>
-    public void Delete()
-    {
-        foreach (string file in new[] { Path, Path + "-wal", Path + "-shm" })
-            File.Delete(file);
     }
 
     private SqliteConnection Connect()
@@ -231,6 +260,7 @@ public sealed class EvaluationHistory
     /// <exception cref="EvaluationException">The model has no such record.</exception>
     public HistoryRecord Pin(string modelName, long? recordId = null)
     {
+        PrepareIfNew();
         using var connection = Connect();
         using var transaction = connection.BeginTransaction(deferred: false);
         using var command = connection.CreateCommand();
@@ -268,6 +298,8 @@ public sealed class EvaluationHistory
     /// <summary>Removes the model's pinned baselines: it is compared with its best record again. Returns how many were removed.</summary>
     public int Unpin(string modelName)
     {
+        if (!File.Exists(Path))
+            return 0;
         using var connection = Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM baselines WHERE model_name = $model;";

@@ -44,12 +44,19 @@ public static class ResultsPage
     /// the answer) first, then by name.
     /// </summary>
     /// <exception cref="RunSpecException">A file there is not valid JSON, or not a valid pipeline; names it.</exception>
-    public static IReadOnlyList<(ExperimentPipeline Pipeline, string File)> ExperimentsIn(string root) =>
-        Directory.EnumerateFiles(Path.Combine(root, "pipelines"), "*.json")
+    public static IReadOnlyList<(ExperimentPipeline Pipeline, string File)> ExperimentsIn(string root)
+    {
+        string folder = Path.Combine(root, "pipelines");
+        if (!Directory.Exists(folder))
+            throw new RunSpecException($"{folder}: no such folder. Run the command from the repository's root, or name the experiment pipelines.");
+        var experiments = Directory.EnumerateFiles(folder, "*.json")
             .Where(PublishesResults)
             .Select(f => (Pipeline: ExperimentPipeline.Load(f), File: Path.GetRelativePath(root, f).Replace('\\', '/')))
             .OrderBy(e => e.Pipeline.Epochs.Count > 1).ThenBy(e => e.Pipeline.Name, StringComparer.Ordinal)
             .ToArray();
+        return experiments.Length > 0 ? experiments
+            : throw new RunSpecException($"{folder}: no pipeline there names a \"results\" folder, so there is nothing to summarise. Name the experiment pipelines.");
+    }
 
     /// <summary>Whether a file in pipelines/ (experiment pipelines, and the evaluation plan) names a "results" folder.</summary>
     private static bool PublishesResults(string file)
@@ -57,7 +64,7 @@ public static class ResultsPage
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("results", out var results) && results.ValueKind == JsonValueKind.String;
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("results", out var results) && results.ValueKind == JsonValueKind.String && results.GetString() is { Length: > 0 };
         }
         catch (JsonException e)
         {
@@ -281,7 +288,8 @@ public static class ResultsPage
     {
         var planned = pipeline.Runs().Select(r => r.Name).ToArray();
         var missing = planned.Except(runs.Select(r => r.Spec.Name)).ToArray();
-        md.AppendLine($"{runs.Count} of {planned.Length} runs published ([{pipeline.Results}](../../{pipeline.Results})). " + (
+        string where = runs.Count == 0 ? "" : $" ([{pipeline.Results}](../../{pipeline.Results}))";
+        md.AppendLine($"{runs.Count} of {planned.Length} runs published{where}. " + (
             missing.Length == 0 ? "The experiment is complete." :
             runs.Count == 0 ? "Nothing is published yet." :
             $"Still to run: {string.Join(", ", missing.Select(m => $"`{m}`"))}; the figures below use what is published."));
