@@ -1,4 +1,3 @@
-using Pipeline.Testing;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,6 +11,7 @@ using Pipeline.Inference;
 using Pipeline.Models;
 using Pipeline.Onnx;
 using Pipeline.Reporting;
+using Pipeline.Testing;
 using Pipeline.Training;
 using TorchSharp;
 using Xunit.Abstractions;

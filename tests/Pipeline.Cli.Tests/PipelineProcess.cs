@@ -1,6 +1,6 @@
-using Pipeline.Testing;
 using System.Diagnostics;
 using Pipeline.Data;
+using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests;
 

@@ -1,4 +1,3 @@
-using Pipeline.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -6,6 +5,7 @@ using System.Xml.Linq;
 using Pipeline.Evaluation.Tests.Fixtures;
 using Pipeline.Experiments;
 using Pipeline.Models;
+using Pipeline.Testing;
 using Xunit.Abstractions;
 
 namespace Pipeline.Inference.Tests;

@@ -1,9 +1,9 @@
-using Pipeline.Testing;
 using Microsoft.Data.Sqlite;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
 using Pipeline.Evaluation.Tests.Fixtures;
 using Pipeline.Inference;
+using Pipeline.Testing;
 
 namespace Pipeline.Reporting.Tests;
 

@@ -1,6 +1,6 @@
-using Pipeline.Testing;
 using Pipeline.Experiments;
 using Pipeline.Reporting.Results;
+using Pipeline.Testing;
 
 namespace Pipeline.Reporting.Tests;
 
