@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Pipeline.Experiments;
 using Pipeline.Reporting.Results;
 using Spectre.Console;
 
@@ -24,7 +23,7 @@ public static class ResultsCommand
             var files = parse.GetValue(pipelines) ?? [];
             var experiments = files.Length == 0
                 ? ResultsPage.ExperimentsIn(Environment.CurrentDirectory)
-                : files.Select(f => (ExperimentPipeline.Load(f.FullName), Path.GetRelativePath(Environment.CurrentDirectory, f.FullName).Replace('\\', '/'))).ToArray();
+                : files.Select(f => ResultsPage.Experiment(f.FullName, Environment.CurrentDirectory)).ToArray();
             var written = ResultsPage.Write(parse.GetValue(output)!.FullName, ResultsPage.Build(experiments, Environment.CurrentDirectory));
             AnsiConsole.MarkupLineInterpolated($"[green]results[/]: {written.Count} files in {parse.GetValue(output)!.FullName} ({ResultsPage.PageFile} first)");
             return ExitCodes.Ok;

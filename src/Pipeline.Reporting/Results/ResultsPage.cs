@@ -51,12 +51,16 @@ public static class ResultsPage
             throw new RunSpecException($"{folder}: no such folder. Run the command from the repository's root, or name the experiment pipelines.");
         var experiments = Directory.EnumerateFiles(folder, "*.json")
             .Where(PublishesResults)
-            .Select(f => (Pipeline: ExperimentPipeline.Load(f), File: Path.GetRelativePath(root, f).Replace('\\', '/')))
+            .Select(f => Experiment(f, root))
             .OrderBy(e => e.Pipeline.Epochs.Count > 1).ThenBy(e => e.Pipeline.Name, StringComparer.Ordinal)
             .ToArray();
         return experiments.Length > 0 ? experiments
             : throw new RunSpecException($"{folder}: no pipeline there names a \"results\" folder, so there is nothing to summarise. Name the experiment pipelines.");
     }
+
+    /// <summary>The pipeline in <paramref name="file"/>, with the file as the page names it: relative to <paramref name="root"/>.</summary>
+    public static (ExperimentPipeline Pipeline, string File) Experiment(string file, string root) =>
+        (ExperimentPipeline.Load(file), Path.GetRelativePath(root, Path.GetFullPath(file)).Replace('\\', '/'));
 
     /// <summary>Whether a file in pipelines/ (experiment pipelines, and the evaluation plan) names a "results" folder.</summary>
     private static bool PublishesResults(string file)
