@@ -51,7 +51,7 @@ public static class BenchCommand
             TorchRuntime.EnsureLoaded();
             torch.set_num_threads(Environment.ProcessorCount);
             string cpu = CpuFeatures.ModelName;
-            AnsiConsole.MarkupLineInterpolated($"[bold]machine[/]: {cpu}, {Environment.ProcessorCount} cores; precision auto → {CpuFeatures.AutoPrecisionReason}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]machine[/]: {cpu}, {Environment.ProcessorCount} cores; precision {CpuFeatures.AutoPrecisionChoice}");
 
             var config = new ResNetConfig(ResNetFlavour.Torchvision, ZeroInitLast: false, HeadKind.Fastai);
             AnsiConsole.MarkupLineInterpolated($"[bold]training[/]: ResNet18 ({config.Head} head), {s} px, batch {b}, {n} timed steps each, random data");

@@ -12,7 +12,7 @@ public static class TrainingConsole
 {
     public static RunSummary Run(RunSpec spec, string runsRoot, CancellationToken cancellation, ExperimentClock? clock = null)
     {
-        string precision = spec.Precision == Precision.Auto ? $"auto → {CpuFeatures.AutoPrecisionReason}" : spec.Precision.Name();
+        string precision = spec.Precision == Precision.Auto ? CpuFeatures.AutoPrecisionChoice : spec.Precision.Name();
         AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Flavour}, zero-init-last {spec.EffectiveZeroInitLast}, {spec.Head} head, {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {precision}{(spec.ChannelsLast ? ", channels-last" : "")}");
         RunSummary summary;
         if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)

@@ -33,7 +33,7 @@ public static class CpuFeatures
         return line?[(line.IndexOf(':') + 1)..].Trim();
     }
 
-    /// <summary>"bf16 (AVX512_BF16)" or "fp32 (no native bf16)": what <see cref="Precision.Auto"/> picks here, and why.</summary>
-    public static string AutoPrecisionReason =>
-        HasNativeBf16 ? $"bf16: the CPU has {(Flags.Contains("amx_bf16") ? "AMX-BF16" : "AVX512_BF16")}" : "fp32: the CPU has no native bf16 (AVX512_BF16 or AMX-BF16)";
+    /// <summary>"auto → bf16: the CPU has AVX512_BF16" or "auto → fp32: the CPU has no native bf16 …": what <see cref="Precision.Auto"/> picks here, and why.</summary>
+    public static string AutoPrecisionChoice =>
+        HasNativeBf16 ? $"auto → bf16: the CPU has {(Flags.Contains("amx_bf16") ? "AMX-BF16" : "AVX512_BF16")}" : "auto → fp32: the CPU has no native bf16 (AVX512_BF16 or AMX-BF16)";
 }

@@ -208,7 +208,7 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             if (trained != precision)
                 throw new RunSpecException(
                     $"{pipeline.Name}: {run.Spec.Name} trained in {trained.Name()} ({folder.SpecFile}), but {fresh.Spec.Name} would train in " +
-                    $"{precision.Name()} here ({(fresh.Spec.Precision == Precision.Auto ? "auto → " + CpuFeatures.AutoPrecisionReason : "set by the pipeline")}). " +
+                    $"{precision.Name()} here ({(fresh.Spec.Precision == Precision.Auto ? CpuFeatures.AutoPrecisionChoice : "set by the pipeline")}). " +
                     $"The runs of one experiment are compared with each other, so they share a precision: run it on a machine where it trains in {trained.Name()}, " +
                     "or give the pipeline another name and an explicit \"precision\" to start a separate experiment.");
         }

@@ -267,7 +267,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
     /// </summary>
     private static RunSpecException PrecisionChange(RunFolder folder, RunSpec requested, Precision now, Precision started)
     {
-        string why = requested.Precision == Precision.Auto ? $"here precision auto → {CpuFeatures.AutoPrecisionReason}" : $"it is asked for in {now.Name()} now";
+        string why = requested.Precision == Precision.Auto ? $"here precision {CpuFeatures.AutoPrecisionChoice}" : $"it is asked for in {now.Name()} now";
         string slow = started == Precision.Bf16 && !CpuFeatures.HasNativeBf16 ? " (about 20x slower than fp32 on this CPU)" : "";
         string elsewhere = requested.Precision == Precision.Auto ? $"go on with it on a machine where auto gives {started.Name()}, or " : "";
         return new RunSpecException(
