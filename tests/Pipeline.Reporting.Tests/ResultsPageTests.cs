@@ -32,6 +32,24 @@ public sealed class ResultsPageTests : IDisposable
     }
 
     [Fact]
+    public void The_gap_trend_matches_a_hand_computation()
+    {
+        // Gaps 4, 3, 1, 0 at 1, 2, 4, 8 epochs (x = 0..3): slope −7/5 = −1.4 per doubling, intercept 4.1; residuals
+        // −0.1, 0.3, −0.3, 0.1 give s² = 0.2 / 2. At 16 epochs (x = 4): 4.1 − 5.6 = −1.5, standard error
+        // √0.1 · √(1/4 + 2.5² / 5) = 0.38730, t(0.975, 2 df) = 4.30265, so the interval is −1.5 ± 1.66643.
+        var trend = GapTrend.Of([(1, 4), (2, 3), (4, 1), (8, 0)], atEpochs: 16)!;
+
+        Assert.Equal(4, trend.Points);
+        Assert.Equal(-1.4, trend.SlopePerDoubling, 10);
+        Assert.Equal(-1.5, trend.Predicted, 10);
+        Assert.Equal(-3.16643, trend.Low, 4);
+        Assert.Equal(0.16643, trend.High, 4);
+        // Two gaps, or one length however many seeds, give no line with a spread.
+        Assert.Null(GapTrend.Of([(5, 2), (10, 1)], 80));
+        Assert.Null(GapTrend.Of([(5, 2), (5, 1), (5, 3)], 80));
+    }
+
+    [Fact]
     public void The_committed_page_is_what_the_results_command_generates_from_the_committed_records()
     {
         var files = Build(Repository);

@@ -66,3 +66,31 @@ public sealed record PairedComparison(
             Percentile((1 - Confidence) / 2), Percentile(1 - (1 - Confidence) / 2), mde);
     }
 }
+
+/// <summary>
+/// The paired gap's trend over training length: a least-squares line through every seed's gap against log2(epochs), so
+/// <see cref="SlopePerDoubling"/> is how much one doubling of the schedule moves the gap, and the line's value at a longer
+/// length with the 95 % confidence interval of the fitted mean there (Student's t, n − 2 df). It is an extrapolation: a
+/// reason to train that length (when the interval reaches zero, a crossing is not ruled out), never a result in itself.
+/// </summary>
+public sealed record GapTrend(int Points, double SlopePerDoubling, int AtEpochs, double Predicted, double Low, double High)
+{
+    /// <summary>Null below three gaps or two lengths, where a line has no spread to estimate.</summary>
+    public static GapTrend? Of(IReadOnlyList<(int Epochs, double Gap)> gaps, int atEpochs)
+    {
+        if (gaps.Count < 3 || gaps.Select(g => g.Epochs).Distinct().Count() < 2)
+            return null;
+        var x = gaps.Select(g => Math.Log2(g.Epochs)).ToArray();
+        var y = gaps.Select(g => g.Gap).ToArray();
+        double meanX = x.Average(), meanY = y.Average();
+        double sxx = x.Sum(v => (v - meanX) * (v - meanX));
+        double slope = x.Zip(y).Sum(p => (p.First - meanX) * (p.Second - meanY)) / sxx;
+        double intercept = meanY - slope * meanX;
+        int n = gaps.Count;
+        double residualSd = Math.Sqrt(x.Zip(y).Sum(p => Math.Pow(p.Second - intercept - slope * p.First, 2)) / (n - 2));
+        double at = Math.Log2(atEpochs), predicted = intercept + slope * at;
+        double halfWidth = StudentT.InvCDF(0, 1, n - 2, 1 - (1 - PairedComparison.Confidence) / 2) *
+                           residualSd * Math.Sqrt(1.0 / n + (at - meanX) * (at - meanX) / sxx);
+        return new GapTrend(n, slope, atEpochs, predicted, predicted - halfWidth, predicted + halfWidth);
+    }
+}

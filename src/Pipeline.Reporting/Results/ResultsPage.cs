@@ -286,7 +286,20 @@ public static class ResultsPage
                       $" With these seeds a true gap smaller than about {DetectableRange(lengths)} pp would likely go undetected " +
                       "(for scale: the one published long-run figure, torchvision PR #498, is +0.4–0.5 pp for zero-init on ResNet-50 after a full ImageNet schedule).");
         md.AppendLine();
+        if (Trend(pipeline, lengths) is { } trend)
+        {
+            md.AppendLine(string.Create(c, $"Trend: over the {trend.Points} paired gaps (one per seed and length), each doubling of the length moves the gap by {Signed(trend.SlopePerDoubling)} pp (least squares against log2 epochs); ") +
+                          string.Create(c, $"extrapolated to {trend.AtEpochs} epochs it would be {Signed(trend.Predicted)} pp, 95 % CI [{Signed(trend.Low)}, {Signed(trend.High)}]. ") +
+                          (trend.Low > 0 || trend.High < 0
+                              ? $"The interval excludes zero: on this trend the sign holds up to {trend.AtEpochs} epochs."
+                              : $"The interval includes zero: on this trend the lines may cross by {trend.AtEpochs} epochs, so that length is worth training (an extrapolation, not a result)."));
+            md.AppendLine();
+        }
     }
+
+    /// <summary>The gap's trend over the measured lengths, extrapolated to twice the longest length the pipeline plans.</summary>
+    private static GapTrend? Trend(ExperimentPipeline pipeline, IReadOnlyList<LengthResult> lengths) =>
+        GapTrend.Of(lengths.SelectMany(l => l.Gap.Differences.Select(d => (l.Epochs, d))).ToArray(), 2 * pipeline.Epochs.Max());
 
     private static void Status(StringBuilder md, ExperimentPipeline pipeline, IReadOnlyList<PublishedRun> runs)
     {
@@ -353,7 +366,7 @@ public static class ResultsPage
         md.AppendLine();
     }
 
-    private static Dictionary<string, object> Summary(ExperimentPipeline pipeline, IReadOnlyList<PublishedRun> runs, IReadOnlyList<LengthResult> lengths) => new()
+    private static Dictionary<string, object?> Summary(ExperimentPipeline pipeline, IReadOnlyList<PublishedRun> runs, IReadOnlyList<LengthResult> lengths) => new()
     {
         ["runs_planned"] = pipeline.Runs().Count(),
         ["runs_published"] = runs.Count,
@@ -374,6 +387,16 @@ public static class ResultsPage
             ["minimum_detectable_effect_pp"] = l.Gap.MinimumDetectableEffect,
             ["mlnet_gap_mean_pp"] = l.MlNetGap.Spread.Mean,
         }).ToArray(),
+        ["gap_trend"] = Trend(pipeline, lengths) is { } t
+            ? new Dictionary<string, object>
+            {
+                ["points"] = t.Points,
+                ["slope_pp_per_doubling"] = t.SlopePerDoubling,
+                ["at_epochs"] = t.AtEpochs,
+                ["predicted_gap_pp"] = t.Predicted,
+                ["ci95"] = new[] { t.Low, t.High },
+            }
+            : null,
     };
 
     private static string Relative(PublishedRun run) => run.Folder.Path.Replace('\\', '/') is var p && p.IndexOf("/docs/results/", StringComparison.Ordinal) is int i and >= 0
