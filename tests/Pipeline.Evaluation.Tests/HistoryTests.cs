@@ -108,6 +108,16 @@ public sealed class HistoryTests : IDisposable
         Assert.Contains($"record {other.Id} is not a record of model 'timm'", wrong.Message);
     }
 
+    [Fact]
+    public void Pinning_in_a_history_not_created_yet_names_the_model_and_creates_nothing()
+    {
+        var none = Assert.Throws<EvaluationException>(() => EvaluationHistory.Open(Db).Pin("resnet"));
+
+        Assert.Equal(Db, none.FilePath);
+        Assert.Contains("no record of model 'resnet'", none.Message);
+        Assert.False(File.Exists(Db));
+    }
+
     [Theory]
     [InlineData("text", "not a readable evaluation history")]
     [InlineData("folder", "it is a folder, not a file")]

@@ -260,7 +260,8 @@ public sealed class EvaluationHistory
     /// <exception cref="EvaluationException">The model has no such record.</exception>
     public HistoryRecord Pin(string modelName, long? recordId = null)
     {
-        PrepareIfNew();
+        if (!File.Exists(Path))
+            throw NoRecord(modelName, recordId);
         using var connection = Connect();
         using var transaction = connection.BeginTransaction(deferred: false);
         using var command = connection.CreateCommand();
@@ -276,11 +277,7 @@ public sealed class EvaluationHistory
         using (var reader = command.ExecuteReader())
         {
             if (!reader.Read())
-            {
-                throw new EvaluationException(Path, recordId is long id
-                    ? $"record {id} is not a record of model '{modelName}'. Pin one of its records (omit the record to pin its latest)."
-                    : $"no record of model '{modelName}'. Evaluate it first, or check the model name (the file name without .onnx).");
-            }
+                throw NoRecord(modelName, recordId);
             record = Read(reader);
         }
         command.Parameters.AddWithValue("$examples", record.ExamplesFingerprint);
@@ -294,6 +291,10 @@ public sealed class EvaluationHistory
         transaction.Commit();
         return record;
     }
+
+    private EvaluationException NoRecord(string modelName, long? recordId) => new(Path, recordId is long id
+        ? $"record {id} is not a record of model '{modelName}'. Pin one of its records (omit the record to pin its latest)."
+        : $"no record of model '{modelName}'. Evaluate it first, or check the model name (the file name without .onnx).");
 
     /// <summary>Removes the model's pinned baselines: it is compared with its best record again. Returns how many were removed.</summary>
     public int Unpin(string modelName)
