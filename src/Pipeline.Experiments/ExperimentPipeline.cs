@@ -30,6 +30,11 @@ public sealed record ExperimentPipeline
     /// <summary>Training lengths: <c>5</c>, or several (<c>[5, 10, 20, 40]</c>), each a run of its own with the schedule scaled to it.</summary>
     [JsonConverter(typeof(OneOrManyIntsConverter))]
     public IReadOnlyList<int> Epochs { get; init; } = [5];
+    /// <summary>
+    /// Fewer seeds at some lengths: <c>{ "80": [42, 43] }</c> trains 80 epochs with those two of the pipeline's seeds
+    /// only, so a costly length can join the experiment without every seed.
+    /// </summary>
+    public IReadOnlyDictionary<int, IReadOnlyList<int>> SeedsAt { get; init; } = new Dictionary<int, IReadOnlyList<int>>();
     public int ValidateEvery { get; init; } = 1;
     public string? Dataset { get; init; }
     public int? TrainPerClass { get; init; }
@@ -71,6 +76,13 @@ public sealed record ExperimentPipeline
                 throw new JsonException("'variants' holds a null entry");
             if (pipeline.Variants.FirstOrDefault(v => v.Seeds is { } own && !own.All(pipeline.Seeds.Contains)) is { } stray)
                 throw new JsonException($"a variant's 'seeds' must be some of the pipeline's seeds ({string.Join(", ", pipeline.Seeds)}), not {string.Join(", ", stray.Seeds!)}");
+            foreach (var (epochs, seeds) in pipeline.SeedsAt)
+            {
+                if (!pipeline.Epochs.Contains(epochs))
+                    throw new JsonException($"'seedsAt' names {epochs} epochs, which is not one of the pipeline's 'epochs' ({string.Join(", ", pipeline.Epochs)})");
+                if (seeds is null || seeds.Count == 0 || !seeds.All(pipeline.Seeds.Contains))
+                    throw new JsonException($"'seedsAt' for {epochs} epochs must list some of the pipeline's seeds ({string.Join(", ", pipeline.Seeds)}), not [{string.Join(", ", seeds ?? [])}]");
+            }
             if (pipeline.Int8CalibrationPerClass < 1)
                 throw new JsonException($"'int8CalibrationPerClass' must be at least 1 (is {pipeline.Int8CalibrationPerClass})");
             foreach (var spec in pipeline.Runs())
@@ -91,6 +103,7 @@ public sealed record ExperimentPipeline
     public IEnumerable<RunSpec> Runs() =>
         from epochs in Epochs
         from seed in Seeds
+        where !SeedsAt.TryGetValue(epochs, out var seedsAt) || seedsAt.Contains(seed)
         from variant in Variants
         where variant.Seeds is null || variant.Seeds.Contains(seed)
         let model = new ResNetConfig(variant.Flavour, variant.ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(variant.Flavour), variant.Head)

@@ -66,7 +66,26 @@ public sealed class ExperimentPipelineTests : IDisposable
         Assert.All(runs, r => Assert.Equal(5, r.ValidateEvery));
     }
 
+    [Fact]
+    public void A_length_can_run_fewer_seeds_than_the_others()
+    {
+        string path = Path.Combine(_dir, "p.json");
+        File.WriteAllText(path, """
+            { "name": "x", "variants": [{ "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true }],
+              "seeds": [1, 2, 3], "epochs": [5, 80], "seedsAt": { "80": [1, 3] } }
+            """);
+
+        var runs = ExperimentPipeline.Load(path).Runs().ToList();
+
+        Assert.Equal([1, 1, 2, 2, 3, 3], runs.Where(r => r.Epochs == 5).Select(r => r.Seed));
+        Assert.Equal([1, 1, 3, 3], runs.Where(r => r.Epochs == 80).Select(r => r.Seed));
+        Assert.Equal("x-torchvision-zi1-fastai-e80-s3", runs[^1].Name);
+    }
+
     [Theory]
+    [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm" }], "seeds": [1, 2], "epochs": [5, 10], "seedsAt": { "20": [1] } }""", "'seedsAt' names 20 epochs")]
+    [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm" }], "seeds": [1, 2], "epochs": [5, 10], "seedsAt": { "10": [3] } }""", "some of the pipeline's seeds (1, 2), not [3]")]
+    [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm" }], "seeds": [1, 2], "epochs": [5, 10], "seedsAt": { "10": [] } }""", "not []")]
     [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm" }], "epocs": 3 }""", "epocs")]
     [InlineData("""{ "name": "x", "variants": [{ "flavour": "timm", "seeds": [7] }], "seeds": [1, 2] }""", "some of the pipeline's seeds")]
     [InlineData("""{ "name": "x", "variants": [], "seeds": [1] }""", "at least one entry")]
