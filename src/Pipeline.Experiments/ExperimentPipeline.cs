@@ -82,6 +82,8 @@ public sealed record ExperimentPipeline
                     throw new JsonException($"'seedsAt' names {epochs} epochs, which is not one of the pipeline's 'epochs' ({string.Join(", ", pipeline.Epochs)})");
                 if (seeds is null || seeds.Count == 0 || !seeds.All(pipeline.Seeds.Contains))
                     throw new JsonException($"'seedsAt' for {epochs} epochs must list some of the pipeline's seeds ({string.Join(", ", pipeline.Seeds)}), not [{string.Join(", ", seeds ?? [])}]");
+                if (pipeline.Variants.FirstOrDefault(v => v.Seeds is { } own && !own.Intersect(seeds).Any()) is { } bare)
+                    throw new JsonException($"'seedsAt' for {epochs} epochs ([{string.Join(", ", seeds)}]) leaves the variant {bare.Flavour} (its 'seeds': {string.Join(", ", bare.Seeds!)}) with no run at that length: list one of its seeds there");
             }
             if (pipeline.Int8CalibrationPerClass < 1)
                 throw new JsonException($"'int8CalibrationPerClass' must be at least 1 (is {pipeline.Int8CalibrationPerClass})");

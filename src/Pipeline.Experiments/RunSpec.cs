@@ -87,6 +87,8 @@ public sealed record RunSpec
         RespectNullableAnnotations = true,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        // A key given twice is a mistake in the file (which one was meant?), not "the last one wins".
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>This spec with <see cref="Precision.Auto"/> decided for this machine: what the trainer runs and records.</summary>

@@ -36,17 +36,46 @@ public sealed class ResultsPageTests : IDisposable
     {
         // Gaps 4, 3, 1, 0 at 1, 2, 4, 8 epochs (x = 0..3): slope −7/5 = −1.4 per doubling, intercept 4.1; residuals
         // −0.1, 0.3, −0.3, 0.1 give s² = 0.2 / 2. At 16 epochs (x = 4): 4.1 − 5.6 = −1.5, standard error
-        // √0.1 · √(1/4 + 2.5² / 5) = 0.38730, t(0.975, 2 df) = 4.30265, so the interval is −1.5 ± 1.66643.
+        // √0.1 · √(1/4 + 2.5² / 5) = 0.38730, t(0.975, 2 df) = 4.30265, so the interval is −1.5 ± 1.66641.
         var trend = GapTrend.Of([(1, 4), (2, 3), (4, 1), (8, 0)], atEpochs: 16)!;
 
         Assert.Equal(4, trend.Points);
         Assert.Equal(-1.4, trend.SlopePerDoubling, 10);
         Assert.Equal(-1.5, trend.Predicted, 10);
-        Assert.Equal(-3.16643, trend.Low, 4);
-        Assert.Equal(0.16643, trend.High, 4);
-        // Two gaps, or one length however many seeds, give no line with a spread.
-        Assert.Null(GapTrend.Of([(5, 2), (10, 1)], 80));
-        Assert.Null(GapTrend.Of([(5, 2), (5, 1), (5, 3)], 80));
+        Assert.Equal(-3.16641, trend.Low, 4);
+        Assert.Equal(0.16641, trend.High, 4);
+        // Two lengths however many seeds, gaps exactly on a line, or an unvalidated run: no interval to speak of.
+        Assert.Null(GapTrend.Of([(5, 2), (10, 1), (10, 3)], 80));
+        Assert.Null(GapTrend.Of([(5, 3), (10, 2), (20, 1)], 80));
+        Assert.Null(GapTrend.Of([(5, 3), (10, 2), (20, double.NaN), (20, 1)], 80));
+    }
+
+    [Theory]
+    [InlineData(1.0, 3.0, "the sign holds up to 80 epochs")]
+    [InlineData(-3.0, -1.0, "the lines cross before 80 epochs")]
+    [InlineData(-1.0, 1.0, "the lines may cross by 80 epochs")]
+    public void The_trend_verdict_reads_the_interval_against_the_measured_sign(double low, double high, string expected)
+    {
+        var trend = new GapTrend(6, -1, 80, (low + high) / 2, low, high);
+
+        Assert.Contains(expected, trend.Verdict(measuredMean: 4.0), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_gap_plots_error_bars_span_the_confidence_interval()
+    {
+        var gap = PairedComparison.Of([1, 2, 3, 4, 5]);
+        var plot = Charts.LongRunGap([new LengthResult(10, [], Spread.Of([70.0]), Spread.Of([67.0]), gap, gap)], "gap");
+
+        string svg = Charts.ToSvg(plot, 700, 380);
+
+        var y = plot.Axes.Single(a => a.Position == OxyPlot.Axes.AxisPosition.Left);
+        double top = y.Transform(gap.THigh), bottom = y.Transform(gap.TLow);
+        var verticals = System.Text.RegularExpressions.Regex.Matches(svg, "<polyline points=\"([0-9.]+),([0-9.]+) ([0-9.]+),([0-9.]+)\"")
+            .Select(m => m.Groups.Values.Skip(1).Select(g => double.Parse(g.Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray())
+            .Where(p => Math.Abs(p[0] - p[2]) < 0.01).ToArray();
+        Assert.True(verticals.Any(p => Math.Abs(Math.Min(p[1], p[3]) - top) < 0.5 && Math.Abs(Math.Max(p[1], p[3]) - bottom) < 0.5),
+            $"no vertical bar from {top:0.0} to {bottom:0.0} px; vertical lines: {string.Join("; ", verticals.Select(p => $"{p[0]:0.0}: {p[1]:0.0}–{p[3]:0.0}"))}");
     }
 
     [Fact]

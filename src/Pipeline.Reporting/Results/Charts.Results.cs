@@ -70,17 +70,17 @@ public static partial class Charts
     {
         var plot = NewPlot(title);
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendPlacement = LegendPlacement.Inside });
-        plot.Axes.Add(LengthAxis(lengths));
-        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "final val top-1 (%)", MajorGridlineStyle = LineStyle.Dot });
+        plot.Axes.Add(LengthAxis(lengths.Min(l => l.Epochs), lengths.Max(l => l.Epochs)));
+        plot.Axes.Add(ValueAxis("final val top-1 (%)", lengths.SelectMany(l => new[] { l.Off, l.On }).SelectMany(s => new[] { s.Mean - HalfWidth95(s), s.Mean + HalfWidth95(s) })));
         foreach (var (arm, label, colour, dx) in new[] { (0, "zero-init off", OffColour, 0.97), (1, "zero-init on", OnColour, 1.03) })
         {
-            var line = new LineSeries { Title = $"{label} (mean, 95 % CI)", Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 3 };
+            var line = new LineSeries { Title = label, Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 3 };
             var bars = new ScatterErrorSeries { MarkerFill = colour, ErrorBarColor = colour, MarkerSize = 0, ErrorBarStrokeThickness = 1.5 };
             foreach (var l in lengths)
             {
                 var s = arm == 0 ? l.Off : l.On;
                 line.Points.Add(new DataPoint(l.Epochs * dx, s.Mean));
-                bars.Points.Add(new ScatterErrorPoint(l.Epochs * dx, s.Mean, 0, HalfWidth95(s)));
+                bars.Points.Add(ErrorBar(l.Epochs * dx, s.Mean, HalfWidth95(s)));
             }
             plot.Series.Add(bars);
             plot.Series.Add(line);
@@ -89,21 +89,35 @@ public static partial class Charts
     }
 
     /// <summary>The paired gap (off − on) against the training length, with its 95 % t interval and the zero line.</summary>
-    public static PlotModel LongRunGap(IReadOnlyList<LengthResult> lengths, string title)
+    /// <param name="trend">When given, its line is drawn dotted out to its length, with its interval there.</param>
+    public static PlotModel LongRunGap(IReadOnlyList<LengthResult> lengths, string title, GapTrend? trend = null)
     {
         var plot = NewPlot(title);
-        plot.Axes.Add(LengthAxis(lengths));
-        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "top-1 gap, off − on (pp)", MajorGridlineStyle = LineStyle.Dot });
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Inside });
+        int longest = Math.Max(lengths.Max(l => l.Epochs), trend?.AtEpochs ?? 0);
+        plot.Axes.Add(LengthAxis(lengths.Min(l => l.Epochs), longest));
+        plot.Axes.Add(ValueAxis("top-1 gap, off − on (pp)", lengths.SelectMany(l => new[] { l.Gap.Spread.Mean, l.Gap.TLow, l.Gap.THigh })
+            .Concat(trend is null ? [0] : [0, trend.Low, trend.High])));
         var zero = new LineSeries { Color = OxyColors.Gray, LineStyle = LineStyle.Dash, Title = null };
         zero.Points.Add(new DataPoint(lengths.Min(l => l.Epochs) * 0.8, 0));
-        zero.Points.Add(new DataPoint(lengths.Max(l => l.Epochs) * 1.25, 0));
+        zero.Points.Add(new DataPoint(longest * 1.25, 0));
         plot.Series.Add(zero);
+        if (trend is not null)
+        {
+            var fitted = new LineSeries { Color = Palette[3], LineStyle = LineStyle.Dot, Title = "trend, extrapolated" };
+            foreach (int epochs in new[] { lengths.Min(l => l.Epochs), trend.AtEpochs })
+                fitted.Points.Add(new DataPoint(epochs, trend.Predicted + trend.SlopePerDoubling * (Math.Log2(epochs) - Math.Log2(trend.AtEpochs))));
+            plot.Series.Add(fitted);
+            var interval = new ScatterErrorSeries { MarkerFill = OxyColors.White, MarkerStroke = Palette[3], ErrorBarColor = Palette[3], MarkerSize = 3, MarkerType = MarkerType.Circle };
+            interval.Points.Add(ErrorBar(trend.AtEpochs, trend.Predicted, (trend.High - trend.Low) / 2));
+            plot.Series.Add(interval);
+        }
         var bars = new ScatterErrorSeries { MarkerFill = Palette[3], ErrorBarColor = Palette[3], MarkerSize = 3, MarkerType = MarkerType.Circle, ErrorBarStrokeThickness = 1.5 };
-        var line = new LineSeries { Color = Palette[3], Title = null };
+        var line = new LineSeries { Color = Palette[3], Title = "paired gap" };
         foreach (var l in lengths.Where(l => double.IsFinite(l.Gap.Spread.Mean)))
         {
             double half = double.IsFinite(l.Gap.THigh) ? (l.Gap.THigh - l.Gap.TLow) / 2 : 0;
-            bars.Points.Add(new ScatterErrorPoint(l.Epochs, l.Gap.Spread.Mean, 0, half));
+            bars.Points.Add(ErrorBar(l.Epochs, l.Gap.Spread.Mean, half));
             line.Points.Add(new DataPoint(l.Epochs, l.Gap.Spread.Mean));
         }
         plot.Series.Add(line);
@@ -111,16 +125,27 @@ public static partial class Charts
         return plot;
     }
 
-    private static LogarithmicAxis LengthAxis(IReadOnlyList<LengthResult> lengths) => new()
+    private static LogarithmicAxis LengthAxis(int shortest, int longest) => new()
     {
         Position = AxisPosition.Bottom,
         Title = "training length (epochs, log scale)",
         Base = 2,
-        Minimum = lengths.Min(l => l.Epochs) * 0.8,
-        Maximum = lengths.Max(l => l.Epochs) * 1.25,
+        Minimum = shortest * 0.8,
+        Maximum = longest * 1.25,
         MajorGridlineStyle = LineStyle.Dot,
         StringFormat = "0",
     };
+
+    /// <summary>A value axis that shows every bar end whole: OxyPlot sizes it to the points only, which cut the bars off.</summary>
+    private static LinearAxis ValueAxis(string title, IEnumerable<double> values)
+    {
+        var shown = values.Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+        double low = shown.Min(), high = shown.Max(), margin = Math.Max((high - low) * 0.06, 0.5);
+        return new LinearAxis { Position = AxisPosition.Left, Title = title, MajorGridlineStyle = LineStyle.Dot, Minimum = low - margin, Maximum = high + margin };
+    }
+
+    /// <summary>A point with a vertical bar <paramref name="halfWidth"/> above and below it: OxyPlot's ErrorY is the bar's whole length.</summary>
+    private static ScatterErrorPoint ErrorBar(double x, double y, double halfWidth) => new(x, y, 0, 2 * halfWidth);
 
     private static double HalfWidth95(Spread s) =>
         s.Count > 1 ? MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, s.Count - 1, 0.975) * s.StandardDeviation / Math.Sqrt(s.Count) : 0;
