@@ -70,7 +70,7 @@ internal sealed class TorchvisionBasicBlock : BasicBlock
 
     public override Tensor Shortcut(Tensor x) => downsample is null ? x : downsample.forward(x);
 
-    public override Tensor Join(Tensor branch, Tensor shortcut) => relu.forward(branch.add_(shortcut));
+    public override Tensor Join(Tensor branch, Tensor shortcut) => relu.forward(branch.add_(shortcut, PinnedScalars.One));
 }
 
 /// <summary>
@@ -115,5 +115,5 @@ internal sealed class TimmBasicBlock : BasicBlock
 
     public override Tensor Shortcut(Tensor x) => downsample is null ? x : downsample.forward(x);
 
-    public override Tensor Join(Tensor branch, Tensor shortcut) => act2.forward(branch.add_(shortcut));
+    public override Tensor Join(Tensor branch, Tensor shortcut) => act2.forward(branch.add_(shortcut, PinnedScalars.One));
 }

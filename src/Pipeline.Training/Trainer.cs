@@ -52,7 +52,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         Tensor Prepare(Batch batch)
         {
             var x = tensor(batch.Pixels.AsSpan(0, batch.Count * 3 * batch.Size * batch.Size).ToArray(),
-                new long[] { batch.Count, 3, batch.Size, batch.Size }).to(ScalarType.Float32).div_(255f);
+                new long[] { batch.Count, 3, batch.Size, batch.Size }).to(ScalarType.Float32).div_(PinnedScalars.ByteMax);
             if (recipe.Normalization != InputNormalization.None)
                 x = x.sub_(meanT).div_(stdT);
             return spec.ChannelsLast ? MemoryFormat.ChannelsLast(x) : x;

@@ -27,6 +27,23 @@ public class TorchRuntimeTests
     }
 
     [Fact]
+    public void Pinned_scalars_are_the_values_and_types_of_the_implicit_conversions_they_replace()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        using Scalar one = 1, byteMax = 255f;
+        using var bytes = arange(0, 256, dtype: ScalarType.Float32);
+        using var a = ones(4);
+        using var b = full(4, 3f);
+
+        Assert.Equal((one.Type, one.ToInt64()), (PinnedScalars.One.Type, PinnedScalars.One.ToInt64()));
+        Assert.Equal((byteMax.Type, byteMax.ToSingle()), (PinnedScalars.ByteMax.Type, PinnedScalars.ByteMax.ToSingle()));
+        // The ops give the same bits either way.
+        Assert.True(bytes.clone().div_(255f).equal(bytes.clone().div_(PinnedScalars.ByteMax)).all().item<bool>());
+        Assert.True(a.clone().add_(b).equal(a.clone().add_(b, PinnedScalars.One)).all().item<bool>());
+    }
+
+    [Fact]
     public void Output_copy_of_LibTorchSharp_needs_no_libstdcxx_version_the_system_lacks()
     {
         var system = ElfVersionNeeds.FindSystemLibStdCxx();
