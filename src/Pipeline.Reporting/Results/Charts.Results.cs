@@ -104,7 +104,7 @@ public static partial class Charts
         plot.Series.Add(zero);
         if (trend is not null)
         {
-            var fitted = new LineSeries { Color = Palette[3], LineStyle = LineStyle.Dot, Title = "trend, extrapolated" };
+            var fitted = new LineSeries { Color = Palette[3], LineStyle = LineStyle.Dot, Title = "trend" };
             foreach (int epochs in new[] { lengths.Min(l => l.Epochs), trend.AtEpochs })
                 fitted.Points.Add(new DataPoint(epochs, trend.Predicted + trend.SlopePerDoubling * (Math.Log2(epochs) - Math.Log2(trend.AtEpochs))));
             plot.Series.Add(fitted);
