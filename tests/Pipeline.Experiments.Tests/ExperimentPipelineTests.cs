@@ -60,9 +60,10 @@ public sealed class ExperimentPipelineTests : IDisposable
     {
         var pipeline = ExperimentPipeline.Load(Path.Combine(TestRepository.Root, "pipelines", "zero-init-long-run.json"));
         var runs = pipeline.Runs().ToList();
-        Assert.Equal(4 * 3 * 2, runs.Count);
-        Assert.Equal([5, 10, 20, 40], runs.Select(r => r.Epochs).Distinct());
-        Assert.Equal("zero-init-long-run-torchvision-zi1-fastai-e40-s44", runs[^1].Name);
+        Assert.Equal(4 * 3 * 2 + 2 * 2, runs.Count);
+        Assert.Equal([5, 10, 20, 40, 80], runs.Select(r => r.Epochs).Distinct());
+        Assert.Equal("zero-init-long-run-torchvision-zi1-fastai-e40-s44", runs[^5].Name);
+        Assert.Equal("zero-init-long-run-torchvision-zi1-fastai-e80-s43", runs[^1].Name);
         Assert.All(runs, r => Assert.Equal(5, r.ValidateEvery));
     }
 
