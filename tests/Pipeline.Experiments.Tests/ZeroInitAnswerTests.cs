@@ -41,6 +41,25 @@ public class ZeroInitAnswerTests
     }
 
     [Fact]
+    public void Several_lengths_get_one_cost_each_from_their_own_paired_seeds()
+    {
+        // What a long-run pipeline hands over after one session: e20 s43 with only zero-init on trained, the e80 s42 pair.
+        var longRun = Quick with { Variants = [new Variant(ResNetFlavour.Torchvision, false), new Variant(ResNetFlavour.Torchvision, true)], Epochs = [20, 80], Seeds = [42, 43] };
+        var specs = longRun.Runs().ToDictionary(s => (s.Epochs, s.Seed, s.EffectiveZeroInitLast));
+        string text = string.Join("\n", ZeroInitAnswer.For(longRun,
+            [Run(specs[(20, 43, true)], 0.7427, "a"), Run(specs[(80, 42, false)], 0.7763, "b"), Run(specs[(80, 42, true)], 0.7684, "c")]));
+
+        Assert.Contains("Here: 20, 80 epochs from scratch", text);
+        Assert.Contains("| 20 | torchvision, `zero_init_residual=True` | yes | 74.27 % |", text);
+        Assert.Contains("| 80 | torchvision default | no | 77.63 % |", text);
+        Assert.Contains("costs 0.79 pp** of top-1 after 80 epochs: 77.63 % without it, 76.84 % with it", text);
+        Assert.DoesNotContain("after 20 epochs", text); // no partner at 20 epochs: no gap there, and none mixed into 80's
+
+        string gain = string.Join("\n", ZeroInitAnswer.For(longRun, [Run(specs[(80, 42, false)], 0.75, "b"), Run(specs[(80, 42, true)], 0.77, "c")]));
+        Assert.Contains("gains 2.00 pp** of top-1 after 80 epochs: 75.00 % without it, 77.00 % with it", gain);
+    }
+
+    [Fact]
     public void A_slice_is_called_a_plumbing_check()
     {
         var smoke = Quick with { TrainPerClass = 40, ValPerClass = 10 };
