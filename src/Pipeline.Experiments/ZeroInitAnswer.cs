@@ -50,16 +50,14 @@ public static class ZeroInitAnswer
         {
             // A slice trains too little for a gap to mean anything: say so instead of stating a cost.
             var all = paired.SelectMany(l => l.Runs).ToArray();
-            double off = all.Where(r => !r.Spec.EffectiveZeroInitLast).Average(r => r.Summary.FinalValTop1) * 100;
-            double on = all.Where(r => r.Spec.EffectiveZeroInitLast).Average(r => r.Summary.FinalValTop1) * 100;
+            double off = MeanTop1(all, zeroInit: false), on = MeanTop1(all, zeroInit: true);
             lines.Add(string.Create(c, $"The gap on this slice ({off - on:0.00} pp; chance is 10 %) is not a result: models this small and short learn next to nothing. ") +
                       "`dotnet cake` runs the main job, which answers the question.");
             return lines;
         }
         foreach (var (epochs, lengthRuns) in paired)
         {
-            double off = lengthRuns.Where(r => !r.Spec.EffectiveZeroInitLast).Average(r => r.Summary.FinalValTop1) * 100;
-            double on = lengthRuns.Where(r => r.Spec.EffectiveZeroInitLast).Average(r => r.Summary.FinalValTop1) * 100;
+            double off = MeanTop1(lengthRuns, zeroInit: false), on = MeanTop1(lengthRuns, zeroInit: true);
             string effect = off >= on ? string.Create(c, $"costs {off - on:0.00} pp") : string.Create(c, $"gains {on - off:0.00} pp");
             lines.Add(string.Create(c, $"**Zero-initialising the last BatchNorm γ of every residual block {effect}** of top-1 after {epochs} epochs: ") +
                       string.Create(c, $"{off:0.00} % without it, {on:0.00} % with it (chance: 10 %). timm does it by default (`zero_init_last=True`), torchvision does not (`zero_init_residual=False`)."));
@@ -79,6 +77,10 @@ public static class ZeroInitAnswer
             lines.Add("This is one seed of a small, quick version. The seeded results with confidence intervals, the long-run test and the residual branches waking up are in docs/results/README.md; the reference setting (5 epochs, 128 px) is `dotnet cake --target=Reproduce`.");
         return lines;
     }
+
+    /// <summary>The mean final top-1 in percent of the runs with the flag set as given.</summary>
+    private static double MeanTop1(IEnumerable<(RunSpec Spec, RunSummary Summary)> runs, bool zeroInit) =>
+        runs.Where(r => r.Spec.EffectiveZeroInitLast == zeroInit).Average(r => r.Summary.FinalValTop1) * 100;
 
     /// <summary>One variant at one length: its mean top-1 over its seeds and each seed's weights.</summary>
     private sealed record Arm(ResNetFlavour Flavour, bool ZeroInit, int Epochs, double Top1, string[] Weights);
