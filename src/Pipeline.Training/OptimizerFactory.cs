@@ -23,14 +23,14 @@ internal static class OptimizerFactory
         return recipe.Optimizer switch
         {
             // fastai's Adam with decouple_wd=True is AdamW: p ← p·(1 − lr·wd), then the Adam update.
-            OptimizerKind.FastaiAdam or OptimizerKind.AdamW => new AdamW(
+            OptimizerKind.FastaiAdam or OptimizerKind.AdamW => new ScalarSafeAdamW(
                 [new AdamW.ParamGroup(decayed, lr, mom, recipe.Beta2, recipe.Eps, wd, false, false),
                  new AdamW.ParamGroup(notDecayed, lr, mom, recipe.Beta2, recipe.Eps, 0, false, false)],
-                lr, mom, recipe.Beta2, recipe.Eps, wd, false, false),
-            OptimizerKind.SgdNesterov => new SGD(
+                lr, mom, recipe.Beta2, recipe.Eps, wd),
+            OptimizerKind.SgdNesterov => new ScalarSafeSGD(
                 [new SGD.ParamGroup(decayed, lr, mom, 0, wd, true, false),
                  new SGD.ParamGroup(notDecayed, lr, mom, 0, 0, true, false)],
-                lr, mom, 0, wd, true, false),
+                lr, mom, wd, nesterov: true),
             var other => throw new ArgumentOutOfRangeException(nameof(recipe), other, "unknown optimizer"),
         };
     }
