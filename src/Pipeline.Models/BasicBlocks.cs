@@ -12,7 +12,7 @@ namespace Pipeline.Models;
 internal abstract class BasicBlock(string name) : nn.Module<Tensor, Tensor>(name)
 {
     /// <summary>The residual branch's last BatchNorm: the one zero-init-last zeroes.</summary>
-    public abstract BatchNorm2d LastNorm { get; }
+    public abstract PinnedBatchNorm2d LastNorm { get; }
 
     /// <summary>The residual branch: conv, BN, ReLU, conv, BN.</summary>
     public abstract Tensor Branch(Tensor x);
@@ -34,7 +34,7 @@ internal abstract class BasicBlock(string name) : nn.Module<Tensor, Tensor>(name
     /// <c>downsample_conv</c> with <c>down_kernel_size=1</c> build the same two modules.
     /// </summary>
     public static Sequential Downsample(long inPlanes, long planes, long stride) =>
-        nn.Sequential(nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false), nn.BatchNorm2d(planes));
+        nn.Sequential(nn.Conv2d(inPlanes, planes, kernel_size: 1, stride: stride, bias: false), new PinnedBatchNorm2d(planes));
 }
 
 /// <summary>
@@ -44,10 +44,10 @@ internal sealed class TorchvisionBasicBlock : BasicBlock
 {
 #pragma warning disable IDE1006 // PyTorch's names: they become the state_dict keys
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly PinnedBatchNorm2d bn1;
     private readonly ReLU relu;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly PinnedBatchNorm2d bn2;
     private readonly Sequential? downsample;
 #pragma warning restore IDE1006
 
@@ -56,15 +56,15 @@ internal sealed class TorchvisionBasicBlock : BasicBlock
     {
         // Both conv1 and downsample downsample the input when stride != 1.
         conv1 = Conv3x3(inPlanes, planes, stride);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = new PinnedBatchNorm2d(planes);
         relu = nn.ReLU(inplace: true);
         conv2 = Conv3x3(planes, planes);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = new PinnedBatchNorm2d(planes);
         this.downsample = downsample;
         RegisterComponents();
     }
 
-    public override BatchNorm2d LastNorm => bn2;
+    public override PinnedBatchNorm2d LastNorm => bn2;
 
     public override Tensor Branch(Tensor x) => bn2.forward(conv2.forward(relu.forward(bn1.forward(conv1.forward(x)))));
 
@@ -81,10 +81,10 @@ internal sealed class TimmBasicBlock : BasicBlock
 {
 #pragma warning disable IDE1006 // PyTorch's names: they become the state_dict keys
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly PinnedBatchNorm2d bn1;
     private readonly ReLU act1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly PinnedBatchNorm2d bn2;
     private readonly ReLU act2;
     private readonly Sequential? downsample;
 #pragma warning restore IDE1006
@@ -93,16 +93,16 @@ internal sealed class TimmBasicBlock : BasicBlock
         : base(nameof(TimmBasicBlock))
     {
         conv1 = Conv3x3(inPlanes, planes, stride);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = new PinnedBatchNorm2d(planes);
         act1 = nn.ReLU(inplace: true);
         conv2 = Conv3x3(planes, planes);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = new PinnedBatchNorm2d(planes);
         act2 = nn.ReLU(inplace: true);
         this.downsample = downsample;
         RegisterComponents();
     }
 
-    public override BatchNorm2d LastNorm => bn2;
+    public override PinnedBatchNorm2d LastNorm => bn2;
 
     /// <summary>timm's <c>BasicBlock.zero_init_last</c>: γ of bn2 to zero.</summary>
     public void ZeroInitLast()

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -51,12 +52,13 @@ public static class FastaiHead
     }
 
     /// <summary>fastai's <c>BatchNorm(nf, ndim=1)</c>: γ = 1, and β = 1e-3 rather than PyTorch's 0.</summary>
-    private static BatchNorm1d BatchNorm1d(long features)
+    private static PinnedBatchNorm1d BatchNorm1d(long features)
     {
-        var bn = nn.BatchNorm1d(features);
+        var bn = new PinnedBatchNorm1d(features);
         using var _ = no_grad();
-        bn.bias!.fill_(1e-3);
-        bn.weight!.fill_(1.0);
+        using Scalar beta = 1e-3, gamma = 1.0; // held through each call (PinnedScalars says why)
+        bn.bias!.fill_(beta);
+        bn.weight!.fill_(gamma);
         return bn;
     }
 }

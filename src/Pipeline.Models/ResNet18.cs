@@ -1,4 +1,5 @@
 using Pipeline.Experiments;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // PyTorch's names: RegisterComponents turns them into the state_dict keys
     // Stem. torchvision calls its activation `relu`, timm `act1`: exactly one of the two is set.
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly PinnedBatchNorm2d bn1;
     private readonly ReLU? relu;
     private readonly ReLU? act1;
     private readonly MaxPool2d maxpool;
@@ -54,7 +55,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         bool timm = config.Flavour == ResNetFlavour.Timm;
 
         conv1 = nn.Conv2d(3, Layout.StemChannels, kernel_size: 7, stride: 2, padding: 3, bias: false);
-        bn1 = nn.BatchNorm2d(Layout.StemChannels);
+        bn1 = new PinnedBatchNorm2d(Layout.StemChannels);
         if (timm)
             act1 = nn.ReLU(inplace: true);
         else
@@ -107,16 +108,17 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
     private void InitWeightsTorchvision(bool zeroInitResidual)
     {
         using var _ = no_grad();
+        using Scalar one = 1, zero = 0; // held through each call (PinnedScalars says why)
         foreach (var m in modules())
         {
             if (m is Conv2d conv)
             {
                 nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
             }
-            else if (m is BatchNorm2d bn)
+            else if (m is PinnedBatchNorm2d bn)
             {
-                nn.init.constant_(bn.weight!, 1);
-                nn.init.constant_(bn.bias!, 0);
+                nn.init.constant_(bn.weight!, one);
+                nn.init.constant_(bn.bias!, zero);
             }
         }
 
@@ -126,7 +128,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         if (zeroInitResidual)
         {
             foreach (var block in _blocks)
-                nn.init.constant_(block.LastNorm.weight!, 0);
+                nn.init.constant_(block.LastNorm.weight!, zero);
         }
     }
 

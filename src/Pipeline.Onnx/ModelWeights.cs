@@ -54,7 +54,7 @@ internal sealed class ModelWeights
         }
 
         var eps = model.named_modules()
-            .Where(m => m.module is BatchNorm1d or BatchNorm2d)
+            .Where(m => m.module is BatchNorm)
             .ToDictionary(m => m.name, m => ((NormBase)m.module).eps, StringComparer.Ordinal);
         return new ModelWeights(tensors, eps, source);
     }

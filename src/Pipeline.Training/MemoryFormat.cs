@@ -10,7 +10,17 @@ namespace Pipeline.Training;
 /// </summary>
 public static class MemoryFormat
 {
-    public static Tensor ChannelsLast(Tensor nchw) => nchw.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    /// <summary>
+    /// The same values laid out channels-last. The intermediates live in a dispose scope until the result is made:
+    /// outside one, a garbage collection could finalize the permuted view while <c>contiguous</c> reads it.
+    /// </summary>
+    public static Tensor ChannelsLast(Tensor nchw)
+    {
+        using var scope = NewDisposeScope();
+        var result = nchw.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2).MoveToOuterDisposeScope();
+        GC.KeepAlive(nchw);
+        return result;
+    }
 
     /// <summary>NHWC in memory. libtorch's own contiguity test, so size-1 dimensions (1×1 kernels) do not count.</summary>
     public static bool IsChannelsLast(Tensor t)

@@ -47,8 +47,8 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         using var mixed = spec.Precision == Precision.Bf16 ? new MixedPrecision(model, spec.ChannelsLast) : null;
 
         var (mean, std) = recipe.MeanStd;
-        using var meanT = tensor(mean).view(1, 3, 1, 1);
-        using var stdT = tensor(std).view(1, 3, 1, 1);
+        using var meanT = tensor(mean, [1, 3, 1, 1]);
+        using var stdT = tensor(std, [1, 3, 1, 1]);
         Tensor Prepare(Batch batch)
         {
             var x = tensor(batch.Pixels.AsSpan(0, batch.Count * 3 * batch.Size * batch.Size).ToArray(),
@@ -60,7 +60,10 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
 
         long stepsPerEpoch = data.StepsPerEpoch(spec);
         var schedule = new OneCycleSchedule(recipe, stepsPerEpoch * spec.Epochs);
-        using var probe = new DynamicsProbe(model, Prepare(data.ProbeBatch(spec, ProbeImagesPerClass)).DetachFromDisposeScope(), stepsPerEpoch);
+        Tensor probeInput;
+        using (NewDisposeScope()) // holds Prepare's intermediates until the input is made, as the training loop's scope does
+            probeInput = Prepare(data.ProbeBatch(spec, ProbeImagesPerClass)).DetachFromDisposeScope();
+        using var probe = new DynamicsProbe(model, probeInput, stepsPerEpoch);
         var history = new List<EpochMetrics>();
         var dynamics = new List<DynamicsRecord>();
         int startEpoch = 0;

@@ -17,7 +17,7 @@ internal static class TestWeights
         using var _ = no_grad();
         foreach (var m in model.modules())
         {
-            if (m is not (BatchNorm1d or BatchNorm2d))
+            if (m is not BatchNorm)
                 continue;
             var bn = (NormBase)m;
             long c = bn.num_features;
