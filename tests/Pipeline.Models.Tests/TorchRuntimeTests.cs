@@ -43,6 +43,32 @@ public class TorchRuntimeTests
         Assert.True(a.clone().add_(b).equal(a.clone().add_(b, PinnedScalars.One)).all().item<bool>());
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(1)]
+    public void Pinned_batch_norm_computes_and_keeps_what_TorchSharps_does(int spatialDims)
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        using nn.Module<Tensor, Tensor> library = spatialDims == 2 ? nn.BatchNorm2d(6) : nn.BatchNorm1d(6);
+        using nn.Module<Tensor, Tensor> pinned = spatialDims == 2 ? new PinnedBatchNorm2d(6) : new PinnedBatchNorm1d(6);
+        Assert.Equal(library.state_dict().Keys, pinned.state_dict().Keys);
+        manual_seed(7);
+        var inputs = Enumerable.Range(0, 3).Select(_ => spatialDims == 2 ? randn(4, 6, 5, 5) : randn(4, 6)).ToArray();
+
+        // Training mode moves the running statistics and the batch count; eval mode then reads them.
+        foreach (var (mode, x) in inputs.Select(x => ("train", x)).Append(("eval", inputs[0])))
+        {
+            library.train(mode == "train");
+            pinned.train(mode == "train");
+            Assert.True(library.forward(x).equal(pinned.forward(x)).all().item<bool>(), $"{mode}: outputs differ");
+        }
+        var kept = pinned.state_dict();
+        foreach (var (name, value) in library.state_dict())
+            Assert.True(value.equal(kept[name]).all().item<bool>(), $"{name} differs");
+        Assert.Equal(3, kept["num_batches_tracked"].item<long>());
+    }
+
     [Fact]
     public void Output_copy_of_LibTorchSharp_needs_no_libstdcxx_version_the_system_lacks()
     {
