@@ -33,9 +33,15 @@ public static class BenchCommand
         var evalImages = new Option<int>("--eval-images") { Description = "Val images for the inference and ML.NET figures.", DefaultValueFactory = _ => 1000 };
         var output = new Option<FileInfo>("--output") { Description = "JSON file for the figures.", DefaultValueFactory = _ => new FileInfo("reports/bench.json") };
         var data = DatasetOptions.Data();
+        var arch = new Option<ResNetArch[]>("--arch")
+        {
+            Description = "Depths to time training and TorchSharp inference for (resnet18 resnet34 resnet50); the ONNX and ML.NET figures use the first.",
+            DefaultValueFactory = _ => [ResNetArch.ResNet18],
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("bench", "Measure training, loader, inference and ML.NET evaluation speed (images/s) with ratios to each group's baseline; writes JSON.")
         {
-            batch, size, steps, evalImages, output, data,
+            batch, size, steps, evalImages, output, data, arch,
         };
         command.SetAction(parse =>
         {
@@ -53,17 +59,25 @@ public static class BenchCommand
             string cpu = CpuFeatures.ModelName;
             AnsiConsole.MarkupLineInterpolated($"[bold]machine[/]: {cpu}, {Environment.ProcessorCount} cores; precision {CpuFeatures.AutoPrecisionChoice}");
 
-            var config = new ResNetConfig(ResNetFlavour.Torchvision, ZeroInitLast: false, HeadKind.Fastai);
-            AnsiConsole.MarkupLineInterpolated($"[bold]training[/]: ResNet18 ({config.Head} head), {s} px, batch {b}, {n} timed steps each, random data");
-            foreach (var setting in Throughput.TrainingSettings)
-                Add("training", setting.Name, Throughput.Training(config, setting, b, s, warmupSteps: 2, steps: n));
+            var archs = parse.GetValue(arch)!.Distinct().ToArray();
+            var configs = archs.Select(a => new ResNetConfig(ResNetFlavour.Torchvision, ZeroInitLast: false, HeadKind.Fastai) { Arch = a }).ToArray();
+            foreach (var config in configs)
+            {
+                string group = configs.Length > 1 || config.Arch != ResNetArch.ResNet18 ? $"training {config.Arch.Name()}" : "training";
+                AnsiConsole.MarkupLineInterpolated($"[bold]{group}[/]: {config.Arch} ({config.Head} head), {s} px, batch {b}, {n} timed steps each, random data");
+                foreach (var setting in Throughput.Settings)
+                    Add(group, setting.Name, Throughput.Training(config, setting, b, s, warmupSteps: 2, steps: n));
+                string inference = group.Replace("training", "inference", StringComparison.Ordinal);
+                foreach (var setting in Throughput.Settings)
+                    Add(inference, $"TorchSharp eval, {setting.Name} (batch {b})", Throughput.Inference(config, setting, b, s, 1, 4), "random data");
+            }
 
             var dataset = DatasetOptions.Open(parse.GetValue(data));
             int side = (int)Math.Round(s * Recipe.FastaiReference.ResizeScale);
             MeasureLoader(dataset, side, s, b, Add);
 
             var images = dataset.Val.Take(parse.GetValue(evalImages)).ToList();
-            MeasureInference(config, dataset, images, side, s, b, Add);
+            MeasureExports(configs[0], dataset, images, side, s, b, Add);
 
             var target = parse.GetValue(output)!;
             Directory.CreateDirectory(target.DirectoryName!);
@@ -72,6 +86,7 @@ public static class BenchCommand
                 machine = new { cpu, cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString(), nativeBf16 = CpuFeatures.HasNativeBf16 },
                 batch = b,
                 imageSize = s,
+                arch = archs.Select(a => a.Name()).ToArray(),
                 trainingSteps = n,
                 evalImages = images.Count,
                 figures,
@@ -122,16 +137,14 @@ public static class BenchCommand
     }
 
     /// <summary>
-    /// Batched inference (TorchSharp, ONNX Runtime float32 and int8) and the ML.NET pipeline on real val images:
+    /// Batched inference of the exports (ONNX Runtime float32 and int8) and the ML.NET pipeline on real val images:
     /// naive (BatchNorm unfolded, ONNX Runtime's default threads), then this project's defaults (folded, one intra-op
-    /// thread per ML.NET cursor), then the int8 export. All exports are of the same random-init ResNet18.
+    /// thread per ML.NET cursor), then the int8 export. All exports are of the same random-init model.
     /// </summary>
-    private static void MeasureInference(ResNetConfig config, ImagenetteDataset dataset, IReadOnlyList<LabeledImage> images, int side, int size, int batch,
+    private static void MeasureExports(ResNetConfig config, ImagenetteDataset dataset, IReadOnlyList<LabeledImage> images, int side, int size, int batch,
         Record add)
     {
-        AnsiConsole.MarkupLineInterpolated($"[bold]inference[/]: batch {batch}, {images.Count} val images at {side} → crop {size}");
-        add("inference", $"TorchSharp eval, NCHW fp32 (batch {batch})", Throughput.Inference(config, channelsLast: false, batch, size, 1, 4), "random data");
-        add("inference", $"TorchSharp eval, channels-last fp32 (batch {batch})", Throughput.Inference(config, channelsLast: true, batch, size, 1, 4), "random data");
+        AnsiConsole.MarkupLineInterpolated($"[bold]exports[/]: {config.Arch}, batch {batch}, {images.Count} val images at {side} → crop {size}");
 
         string folder = Directory.CreateTempSubdirectory("pipeline-bench-").FullName;
         try
@@ -147,10 +160,11 @@ public static class BenchCommand
                 Flavour = "torchvision",
                 ZeroInitLast = false,
                 Head = "fastai",
+                Architecture = config.Arch.Name(),
             };
             string unfolded = Path.Combine(folder, "unfolded.onnx"), folded = Path.Combine(folder, "folded.onnx"), int8 = Path.Combine(folder, "int8.onnx");
             torch.manual_seed(0);
-            using (var model = ResNet18.Create(config))
+            using (var model = ResNet.Create(config))
             {
                 model.eval();
                 OnnxExporter.Export(model, metadata, unfolded, new OnnxExportOptions { WriteModelCard = false, FoldBatchNorm = false });
@@ -158,8 +172,8 @@ public static class BenchCommand
                 var calibration = RunExport.CalibrationImages(dataset.Train.FirstPerClass(8), side, dataset.Fingerprint);
                 OnnxExporter.Export(model, metadata, int8, new OnnxExportOptions { WriteModelCard = false, Int8 = calibration });
             }
-            add("inference", $"ONNX Runtime direct, fp32 folded (batch {batch})", OnnxValidator.Validate(folded, images, dataset.Fingerprint, batch).ImagesPerSecond, "decoded cache");
-            add("inference", $"ONNX Runtime direct, int8 (batch {batch})", OnnxValidator.Validate(int8, images, dataset.Fingerprint, batch).ImagesPerSecond, "decoded cache");
+            add("exports", $"ONNX Runtime direct, fp32 folded (batch {batch})", OnnxValidator.Validate(folded, images, dataset.Fingerprint, batch).ImagesPerSecond, "decoded cache");
+            add("exports", $"ONNX Runtime direct, int8 (batch {batch})", OnnxValidator.Validate(int8, images, dataset.Fingerprint, batch).ImagesPerSecond, "decoded cache");
 
             AnsiConsole.MarkupLineInterpolated($"[bold]ML.NET pipeline[/]: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel, one image per row, JPEG decoding included");
             var set = DatasetOptions.EvaluationSetOf(dataset, images, "bench");

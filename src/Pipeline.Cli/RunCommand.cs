@@ -20,13 +20,14 @@ public static class RunCommand
                           "Runs another worker holds are skipped; the combined report waits for --collect.",
         };
         var claim = new Option<bool>("--claim") { Description = "Be one of any number of sweep workers: train whichever run no other worker holds, then the next, until none is left." };
+        var arch = TrainCommand.ArchOption("Only this depth of the pipeline's \"arch\" list: train one depth's part of an experiment first.");
         var collect = new Option<bool>("--collect")
         {
             Description = "The sweep's last step: train nothing; once every run is finished, export what is missing, score, publish and write the combined report (else name the missing runs, exit 1).",
         };
         var command = new Command("run", "Run a whole experiment: train every run not finished yet (interrupted ones resume), export, evaluate with ML.NET, write the report.")
         {
-            file, runs, models, data, device, shard, claim, collect,
+            file, runs, models, data, device, shard, claim, collect, arch,
         };
         command.Validators.Add(result =>
         {
@@ -38,6 +39,8 @@ public static class RunCommand
             var pipeline = ExperimentPipeline.Load(parse.GetValue(file)!.FullName);
             if (parse.GetValue(data) is { } dir)
                 pipeline = pipeline with { Dataset = dir.FullName };
+            if (parse.GetValue(arch) is { } only)
+                pipeline = pipeline.OnlyArch(only);
             string runsRoot = parse.GetValue(runs)!.FullName;
             AnsiConsole.MarkupLineInterpolated($"[bold]pipeline {pipeline.Name}[/]: {pipeline.Description}");
             var paths = new ExperimentPaths(runsRoot, parse.GetValue(models)!.FullName);

@@ -13,6 +13,7 @@ public static class TrainCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var name = new Option<string?>("--name") { Description = "Run name (its folder under --runs). Default: derived from the options." };
+        var arch = ArchOption("The depth: resnet18, resnet34 or resnet50.");
         var flavour = new Option<ResNetFlavour>("--flavour") { Description = "torchvision or timm.", DefaultValueFactory = _ => ResNetFlavour.Torchvision };
         var zeroInit = new Option<bool?>("--zero-init-last") { Description = "Zero each block's last BatchNorm γ (default: the flavour's own: timm true, torchvision false)." };
         var head = new Option<HeadKind>("--head") { Description = "fastai (the reference experiment's) or library (avg pool + fc).", DefaultValueFactory = _ => HeadKind.Fastai };
@@ -30,9 +31,9 @@ public static class TrainCommand
         };
         var runs = RunsOption();
 
-        var command = new Command("train", "Train one ResNet18 run; resumes from its last checkpoint if interrupted.")
+        var command = new Command("train", "Train one ResNet run; resumes from its last checkpoint if interrupted.")
         {
-            runFile, name, flavour, zeroInit, head, recipe, epochs, size, seed, precision, data, trainPerClass, valPerClass, runs,
+            runFile, name, arch, flavour, zeroInit, head, recipe, epochs, size, seed, precision, data, trainPerClass, valPerClass, runs,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -45,10 +46,11 @@ public static class TrainCommand
             {
                 var f = parse.GetValue(flavour);
                 var z = parse.GetValue(zeroInit);
-                var model = new ResNetConfig(f, z ?? ResNetConfig.LibraryZeroInitLast(f), parse.GetValue(head));
+                var model = new ResNetConfig(f, z ?? ResNetConfig.LibraryZeroInitLast(f), parse.GetValue(head)) { Arch = parse.GetValue(arch) ?? ResNetArch.ResNet18 };
                 spec = new RunSpec
                 {
                     Name = parse.GetValue(name) ?? RunNames.For(null, model, parse.GetValue(seed)),
+                    Arch = model.Arch,
                     Flavour = f,
                     ZeroInitLast = z,
                     Head = parse.GetValue(head),
@@ -69,6 +71,9 @@ public static class TrainCommand
         });
         return command;
     }
+
+    /// <summary>--arch resnet18|resnet34|resnet50, unset unless given.</summary>
+    public static Option<ResNetArch?> ArchOption(string description) => new("--arch") { Description = description };
 
     public static Option<DirectoryInfo> RunsOption() => new("--runs")
     {

@@ -24,11 +24,23 @@ public sealed record ExperimentPipeline
     public required string Name { get; init; }
     public string Description { get; init; } = "";
     public required IReadOnlyList<Variant> Variants { get; init; }
+    /// <summary>
+    /// Depths: <c>"resnet18"</c> (the default), or several (<c>["resnet50", "resnet18"]</c>), each with every variant,
+    /// seed and length; runs are ordered by depth first, as listed, so a costly or more informative depth can go first.
+    /// </summary>
+    [JsonConverter(typeof(OneOrManyConverter<ResNetArch>))]
+    public IReadOnlyList<ResNetArch> Arch { get; init; } = [ResNetArch.ResNet18];
     public IReadOnlyList<int> Seeds { get; init; } = [42];
     public string RecipeName { get; init; } = Recipe.FastaiReference.Name;
+    /// <summary>
+    /// Peak learning rates in place of the recipe's own: one (<c>0.4</c>) or several (<c>[0.025, 0.4]</c>), each a run of
+    /// its own, named with <c>-lr&lt;value&gt;</c>. Null: the recipe's.
+    /// </summary>
+    [JsonConverter(typeof(OneOrManyConverter<double>))]
+    public IReadOnlyList<double>? LrMax { get; init; }
     public int ImageSize { get; init; } = 128;
     /// <summary>Training lengths: <c>5</c>, or several (<c>[5, 10, 20, 40]</c>), each a run of its own with the schedule scaled to it.</summary>
-    [JsonConverter(typeof(OneOrManyIntsConverter))]
+    [JsonConverter(typeof(OneOrManyConverter<int>))]
     public IReadOnlyList<int> Epochs { get; init; } = [5];
     /// <summary>
     /// Fewer seeds at some lengths: <c>{ "80": [42, 43] }</c> trains 80 epochs with those two of the pipeline's seeds
@@ -62,6 +74,11 @@ public sealed record ExperimentPipeline
 
     private static readonly JsonSerializerOptions Json = RunSpec.Json;
 
+    /// <summary>This pipeline narrowed to one of its depths: the same runs, names and records, fewer of them.</summary>
+    public ExperimentPipeline OnlyArch(ResNetArch arch) => Arch.Contains(arch)
+        ? this with { Arch = [arch] }
+        : throw new RunSpecException($"pipeline '{Name}' has no {arch.Name()} runs (its \"arch\": {string.Join(", ", Arch.Select(a => a.Name()))}). Leave --arch out or name one of those.");
+
     public static ExperimentPipeline Load(string path)
     {
         if (!File.Exists(path))
@@ -70,8 +87,10 @@ public sealed record ExperimentPipeline
         {
             var pipeline = JsonSerializer.Deserialize<ExperimentPipeline>(File.ReadAllText(path), Json)
                 ?? throw new JsonException("the file is empty");
-            if (pipeline.Variants.Count == 0 || pipeline.Seeds.Count == 0 || pipeline.Epochs.Count == 0)
-                throw new JsonException("'variants', 'seeds' and 'epochs' must each list at least one entry");
+            if (pipeline.Variants.Count == 0 || pipeline.Seeds.Count == 0 || pipeline.Epochs.Count == 0 || pipeline.Arch.Count == 0 || pipeline.LrMax is { Count: 0 })
+                throw new JsonException("'variants', 'seeds', 'epochs', 'arch' and 'lrMax' (when given) must each list at least one entry");
+            if (pipeline.Arch.Distinct().Count() != pipeline.Arch.Count || pipeline.LrMax?.Distinct().Count() < pipeline.LrMax?.Count)
+                throw new JsonException("'arch' and 'lrMax' must not list a value twice");
             if (pipeline.Variants.Any(v => v is null))
                 throw new JsonException("'variants' holds a null entry");
             if (pipeline.Variants.FirstOrDefault(v => v.Seeds is { } own && !own.All(pipeline.Seeds.Contains)) is { } stray)
@@ -98,24 +117,28 @@ public sealed record ExperimentPipeline
     }
 
     /// <summary>
-    /// The runs this pipeline trains, named &lt;pipeline&gt;-&lt;flavour&gt;-zi&lt;0|1&gt;-&lt;head&gt;[-e&lt;epochs&gt;]-s&lt;seed&gt;
-    /// (the length only when there are several). Ordered by length as the "epochs" list gives them, then seed, then
+    /// The runs this pipeline trains, named by <see cref="RunNames.For"/> (the length only when there are several).
+    /// Ordered by depth and peak learning rate as listed, then length as the "epochs" list gives them, then seed, then
     /// variant: the runs of one seed, which the analysis pairs, finish together.
     /// </summary>
     public IEnumerable<RunSpec> Runs() =>
+        from arch in Arch
+        from lrMax in LrMax?.Select(lr => (double?)lr) ?? [null]
         from epochs in Epochs
         from seed in Seeds
         where !SeedsAt.TryGetValue(epochs, out var seedsAt) || seedsAt.Contains(seed)
         from variant in Variants
         where variant.Seeds is null || variant.Seeds.Contains(seed)
-        let model = new ResNetConfig(variant.Flavour, variant.ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(variant.Flavour), variant.Head)
+        let model = new ResNetConfig(variant.Flavour, variant.ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(variant.Flavour), variant.Head) { Arch = arch }
         select new RunSpec
         {
-            Name = RunNames.For(Name, model, seed, Epochs.Count > 1 ? epochs : null),
+            Name = RunNames.For(Name, model, seed, Epochs.Count > 1 ? epochs : null, lrMax),
+            Arch = arch,
             Flavour = variant.Flavour,
             ZeroInitLast = model.ZeroInitLast,
             Head = variant.Head,
             RecipeName = RecipeName,
+            RecipeOverride = lrMax is { } lr && Recipe.Presets.TryGetValue(RecipeName, out var preset) ? preset with { LrMax = lr } : null,
             ImageSize = ImageSize,
             Epochs = epochs,
             Seed = seed,
@@ -129,16 +152,18 @@ public sealed record ExperimentPipeline
         };
 }
 
-/// <summary>Reads <c>5</c> or <c>[5, 10]</c> as a list; writes a single value as a number.</summary>
-public sealed class OneOrManyIntsConverter : JsonConverter<IReadOnlyList<int>>
+/// <summary>Reads <c>5</c> or <c>[5, 10]</c> (<c>"resnet18"</c> or <c>["resnet18", "resnet50"]</c>) as a list; writes a single value as itself.</summary>
+public sealed class OneOrManyConverter<T> : JsonConverter<IReadOnlyList<T>>
 {
-    public override IReadOnlyList<int> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.Number ? [reader.GetInt32()] : JsonSerializer.Deserialize<int[]>(ref reader, options) ?? [];
+    public override IReadOnlyList<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.StartArray
+            ? JsonSerializer.Deserialize<T[]>(ref reader, options) ?? []
+            : [JsonSerializer.Deserialize<T>(ref reader, options)!];
 
-    public override void Write(Utf8JsonWriter writer, IReadOnlyList<int> value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<T> value, JsonSerializerOptions options)
     {
         if (value.Count == 1)
-            writer.WriteNumberValue(value[0]);
+            JsonSerializer.Serialize(writer, value[0], options);
         else
             JsonSerializer.Serialize(writer, value.ToArray(), options);
     }

@@ -134,7 +134,7 @@ public sealed class RunFolder(string path)
         {
             $"# Run {spec.Name}",
             "",
-            $"ResNet18, {spec.Flavour} flavour, zero-init last BN γ: {spec.EffectiveZeroInitLast}, {spec.Head} head; " +
+            $"{spec.Arch}, {spec.Flavour} flavour, zero-init last BN γ: {spec.EffectiveZeroInitLast}, {spec.Head} head; " +
             $"recipe {spec.Recipe.Name}, {spec.ImageSize} px, {spec.Epochs} epochs, seed {spec.Seed}, {spec.Precision.Name()}, channels-last {spec.ChannelsLast}.",
             "",
             string.Create(c, $"Final val top-1 **{summary.FinalValTop1:P2}** (top-5 {summary.FinalValTop5:P2}), ") +

@@ -30,6 +30,8 @@ public static class PrecisionNames
 public sealed record RunSpec
 {
     public required string Name { get; init; }
+    /// <summary>The depth; ResNet18 for every run recorded before depths existed.</summary>
+    public ResNetArch Arch { get; init; } = ResNetArch.ResNet18;
     public ResNetFlavour Flavour { get; init; } = ResNetFlavour.Torchvision;
     /// <summary>Zero the last BatchNorm γ of each residual block. Null: the flavour's library default (timm true, torchvision false).</summary>
     public bool? ZeroInitLast { get; init; }
@@ -66,7 +68,7 @@ public sealed record RunSpec
     public bool EffectiveZeroInitLast => ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(Flavour);
 
     [JsonIgnore]
-    public ResNetConfig ModelConfig => new(Flavour, EffectiveZeroInitLast, Head, NumClasses: 10);
+    public ResNetConfig ModelConfig => new(Flavour, EffectiveZeroInitLast, Head, NumClasses: 10) { Arch = Arch };
 
     /// <summary>Short side the images are resized to before cropping (cache size).</summary>
     [JsonIgnore]

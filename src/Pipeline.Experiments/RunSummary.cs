@@ -15,4 +15,16 @@ public sealed record RunSummary(
     /// <summary>Training time alone (the optimizer steps and the loader), the rest of <see cref="WallSeconds"/> being validation, probes and checkpoints.</summary>
     public double TrainSeconds { get; init; }
     public string Version { get; init; } = "";
+
+    /// <summary>
+    /// Top-1 and mean loss over the whole train split after the last epoch, in eval mode on centre crops as val is
+    /// scored: how close the run came to memorising its training set. Null in records from before it was measured.
+    /// </summary>
+    public double? TrainEvalTop1 { get; init; }
+
+    /// <inheritdoc cref="TrainEvalTop1"/>
+    public double? TrainEvalLoss { get; init; }
+
+    /// <summary>The CPU that trained the run (oneDNN picks other kernels on other CPUs, so bits differ across them). Null in older records.</summary>
+    public string? Cpu { get; init; }
 }

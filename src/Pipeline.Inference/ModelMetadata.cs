@@ -34,6 +34,8 @@ public sealed record ModelMetadata
     /// <summary>Per-channel mean and std applied inside the graph after scaling to 0..1 (identity: 0 and 1).</summary>
     public required IReadOnlyList<float> Mean { get; init; }
     public required IReadOnlyList<float> Std { get; init; }
+    /// <summary>The network's depth as PyTorch names it: resnet18 (files exported before depths existed), resnet34, resnet50.</summary>
+    public string Architecture { get; init; } = "resnet18";
     public required string Flavour { get; init; }
     public required bool ZeroInitLast { get; init; }
     public required string Head { get; init; }
@@ -66,6 +68,7 @@ public sealed record ModelMetadata
         public const string PixelRange = "pipeline.pixel_range";
         public const string Mean = "pipeline.mean";
         public const string Std = "pipeline.std";
+        public const string Architecture = "pipeline.architecture";
         public const string Flavour = "pipeline.flavour";
         public const string ZeroInitLast = "pipeline.zero_init_last";
         public const string Head = "pipeline.head";
@@ -94,6 +97,7 @@ public sealed record ModelMetadata
             [Keys.PixelRange] = PixelRange,
             [Keys.Mean] = string.Join(",", Mean.Select(v => v.ToString("R", inv))),
             [Keys.Std] = string.Join(",", Std.Select(v => v.ToString("R", inv))),
+            [Keys.Architecture] = Architecture,
             [Keys.Flavour] = Flavour,
             [Keys.ZeroInitLast] = ZeroInitLast ? "true" : "false",
             [Keys.Head] = Head,
@@ -164,6 +168,7 @@ public sealed record ModelMetadata
             PixelRange = Get(Keys.PixelRange),
             Mean = Floats(Keys.Mean),
             Std = Floats(Keys.Std),
+            Architecture = Opt(Keys.Architecture) is { Length: > 0 } arch ? arch : "resnet18",
             Flavour = Get(Keys.Flavour),
             ZeroInitLast = Get(Keys.ZeroInitLast) == "true",
             Head = Get(Keys.Head),

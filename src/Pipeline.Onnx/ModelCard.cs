@@ -26,10 +26,10 @@ internal static class ModelCard
         var sb = new StringBuilder();
         void Line(string s = "") => sb.Append(s).Append('\n');
 
-        Line($"# {fileName}: ResNet18, {config.Flavour} flavour, zero-init-last {(config.ZeroInitLast ? "on" : "off")}, {config.Head} head");
+        Line($"# {fileName}: {config.Arch}, {config.Flavour} flavour, zero-init-last {(config.ZeroInitLast ? "on" : "off")}, {config.Head} head");
         Line();
         Line($"An image classifier for {m.Classes.Count} classes, trained from scratch with TorchSharp and exported to ONNX " +
-             $"(opset {ResNet18Graph.Opset}, IR version {ResNet18Graph.IrVersion}). The file is self-contained: it takes " +
+             $"(opset {ResNetGraph.Opset}, IR version {ResNetGraph.IrVersion}). The file is self-contained: it takes " +
              "pixels as ML.NET's `ExtractPixels` gives them and does its own crop, scaling and normalisation; its " +
              "`metadata_props` carry everything below, so a consumer needs nothing but the `.onnx` file.");
         Line();
@@ -41,9 +41,9 @@ internal static class ModelCard
         Line();
         Line("| | |");
         Line("|---|---|");
-        Line($"| Architecture | ResNet18 (11.2 M parameters in the backbone), {config.Flavour} module layout and initialisation |");
+        Line($"| Architecture | {config.Arch} ({(config.Layout.BackboneParameters / 1e6).ToString("F1", inv)} M parameters in the backbone), {config.Flavour} module layout and initialisation |");
         Line($"| Zero-init of each block's last BatchNorm γ | {(config.ZeroInitLast ? "yes" : "no")} |");
-        Line($"| Head | {(config.Head == HeadKind.Fastai ? "fastai (concat max+avg pool, BatchNorm1d, dropout, 1024→512, ReLU, BatchNorm1d, dropout, 512→classes)" : "library (global average pool, fc)")} |");
+        Line($"| Head | {(config.Head == HeadKind.Fastai ? $"fastai (concat max+avg pool, BatchNorm1d, dropout, {2 * config.Layout.Features}→512, ReLU, BatchNorm1d, dropout, 512→classes)" : "library (global average pool, fc)")} |");
         Line($"| BatchNorm | {(options.FoldBatchNorm ? "folded into the neighbouring Conv/Gemm" : "BatchNormalization nodes (unfolded)")} |");
         Line($"| Precision | {(m.Quantization.Length > 0 ? Cell(m.Quantization) : "float32")} |");
         Line($"| Recipe | {Cell(m.Recipe)} |");

@@ -28,7 +28,7 @@ internal sealed class ModelWeights
     }
 
     /// <param name="source">Names the export in error messages (the target file).</param>
-    public static ModelWeights Read(ResNet18 model, string source)
+    public static ModelWeights Read(ResNet model, string source)
     {
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
@@ -63,7 +63,7 @@ internal sealed class ModelWeights
     public WeightTensor Take(string name, params long[] expectedShape)
     {
         if (!_tensors.TryGetValue(name, out var t))
-            throw new OnnxExportException($"{_source}: the model has no tensor '{name}': it is not the ResNet18 this exporter writes.");
+            throw new OnnxExportException($"{_source}: the model has no tensor '{name}': it is not the ResNet this exporter writes.");
         if (!t.Shape.SequenceEqual(expectedShape))
         {
             throw new OnnxExportException(
@@ -89,7 +89,7 @@ internal sealed class ModelWeights
         {
             throw new OnnxExportException(
                 $"{_source}: the model has tensors the ONNX graph would leave out ({string.Join(", ", unused.Take(5))}" +
-                $"{(unused.Count > 5 ? ", ..." : "")}): it is not the ResNet18 this exporter writes.");
+                $"{(unused.Count > 5 ? ", ..." : "")}): it is not the ResNet this exporter writes.");
         }
     }
 }

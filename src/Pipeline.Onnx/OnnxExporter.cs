@@ -29,7 +29,7 @@ public sealed record OnnxExportOptions
 public sealed class OnnxExportException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Writes a <see cref="ResNet18"/> as a self-contained ONNX model: input <c>pixels</c>, float32
+/// Writes a <see cref="ResNet"/> as a self-contained ONNX model: input <c>pixels</c>, float32
 /// [batch, 3, InputHeight, InputWidth], planar RGB in 0..255 as ML.NET's <c>ExtractPixels</c> gives it; the
 /// graph centre-crops, scales and normalises, runs the network and outputs <c>logits</c> and
 /// <c>probabilities</c>; <see cref="ModelMetadata"/> goes into <c>metadata_props</c>.
@@ -43,7 +43,7 @@ public static class OnnxExporter
 {
     /// <summary>Exports <paramref name="model"/> (in eval mode) to <paramref name="path"/>; returns the metadata written (with how it was quantized).</summary>
     /// <exception cref="OnnxExportException">The model, the metadata or the path is unusable; nothing was written.</exception>
-    public static ModelMetadata Export(ResNet18 model, ModelMetadata metadata, string path, OnnxExportOptions? options = null)
+    public static ModelMetadata Export(ResNet model, ModelMetadata metadata, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(metadata);
@@ -64,14 +64,14 @@ public static class OnnxExporter
                 throw new OnnxExportException($"{target}: the int8 calibration holds {calibration.Pixels.Length} floats, not {calibration.Count} image(s) of " +
                     $"3×{metadata.InputHeight}×{metadata.InputWidth} (the graph's input); nothing was written.");
             var activations = new List<string>();
-            byte[] observing = ResNet18Graph.Build(model, metadata, foldBatchNorm: true, target, observed: activations).ToByteArray();
+            byte[] observing = ResNetGraph.Build(model, metadata, foldBatchNorm: true, target, observed: activations).ToByteArray();
             var ranges = ActivationRanges.Measure(observing, activations, calibration, metadata.InputHeight, metadata.InputWidth);
             metadata = metadata with { Quantization = ranges.Description };
-            onnx = ResNet18Graph.Build(model, metadata, foldBatchNorm: true, target, int8: ranges).ToByteArray();
+            onnx = ResNetGraph.Build(model, metadata, foldBatchNorm: true, target, int8: ranges).ToByteArray();
         }
         else
         {
-            onnx = ResNet18Graph.Build(model, metadata, options.FoldBatchNorm, target).ToByteArray();
+            onnx = ResNetGraph.Build(model, metadata, options.FoldBatchNorm, target).ToByteArray();
         }
         var files = new List<(string Path, byte[] Bytes)>();
         if (options.WriteModelCard)
@@ -99,7 +99,7 @@ public static class OnnxExporter
         if (m.ZeroInitLast != config.ZeroInitLast)
             problems.Add($"metadata zero-init-last {m.ZeroInitLast} is not the model's ({config.ZeroInitLast})");
         if (m.CropSize < 32)
-            problems.Add($"crop size {m.CropSize} is below ResNet18's minimum of 32 pixels");
+            problems.Add($"crop size {m.CropSize} is below a ResNet's minimum of 32 pixels");
         if (m.CropSize > m.InputWidth || m.CropSize > m.InputHeight)
             problems.Add($"crop size {m.CropSize} is larger than the input ({m.InputWidth}x{m.InputHeight})");
         if (m.Mean.Count != 3 || m.Std.Count != 3)

@@ -34,7 +34,7 @@ public static class RunExport
         var summary = folder.ReadSummary();
         TorchRuntime.EnsureLoaded();
 
-        using var model = ResNet18.Create(spec.ModelConfig);
+        using var model = ResNet.Create(spec.ModelConfig);
         try
         {
             model.load(folder.ModelFile);
@@ -42,7 +42,7 @@ public static class RunExport
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
         {
             throw new OnnxExportException(
-                $"{folder.ModelFile}: cannot be loaded into a ResNet18 ({spec.Flavour}, {spec.Head} head): {e.Message.Split('\n')[0]}. " +
+                $"{folder.ModelFile}: cannot be loaded into a {spec.Arch} ({spec.Flavour}, {spec.Head} head): {e.Message.Split('\n')[0]}. " +
                 "The file is damaged or from another architecture; re-run the training.", e);
         }
         model.eval();
@@ -56,6 +56,7 @@ public static class RunExport
             CropSize = spec.ImageSize,
             Mean = mean,
             Std = std,
+            Architecture = spec.Arch.Name(),
             Flavour = spec.Flavour.ToString().ToLowerInvariant(),
             ZeroInitLast = spec.EffectiveZeroInitLast,
             Head = spec.Head.ToString().ToLowerInvariant(),

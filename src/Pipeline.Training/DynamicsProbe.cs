@@ -18,7 +18,7 @@ internal sealed class DynamicsProbe : IDisposable
     /// <summary>Points of the first epoch, as fractions of its steps, where blocks are read.</summary>
     private static readonly double[] s_firstEpochFractions = [1 / 16.0, 1 / 8.0, 1 / 4.0, 1 / 2.0];
 
-    private readonly ResNet18 _model;
+    private readonly ResNet _model;
     private readonly Tensor _input;
     private readonly long _stepsPerEpoch;
     private readonly SortedSet<long> _firstEpochPoints;
@@ -29,7 +29,7 @@ internal sealed class DynamicsProbe : IDisposable
     /// <summary>Time spent reading blocks and gradients, for the run's cost accounting.</summary>
     public Stopwatch Clock { get; } = new();
 
-    public DynamicsProbe(ResNet18 model, Tensor input, long stepsPerEpoch)
+    public DynamicsProbe(ResNet model, Tensor input, long stepsPerEpoch)
     {
         _model = model;
         _input = input;

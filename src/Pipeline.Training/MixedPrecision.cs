@@ -16,17 +16,17 @@ namespace Pipeline.Training;
 /// </summary>
 public sealed class MixedPrecision : IDisposable
 {
-    private readonly ResNet18 _compute;
+    private readonly ResNet _compute;
     private readonly (Parameter Master, Parameter Compute)[] _parameters;
     private readonly (Tensor Master, Tensor Compute)[] _buffers;
 
     public static ScalarType ComputeType => ScalarType.BFloat16;
 
-    public MixedPrecision(ResNet18 master, bool channelsLast)
+    public MixedPrecision(ResNet master, bool channelsLast)
     {
         // Building the copy must not move libtorch's RNG: runs stay comparable with fp32 ones.
         using var rng = torch.get_rng_state();
-        _compute = ResNet18.Create(master.Config);
+        _compute = ResNet.Create(master.Config);
         torch.set_rng_state(rng);
         foreach (var module in _compute.modules().Where(m => m is Conv2d or Linear))
             module.to(ComputeType);
@@ -51,7 +51,7 @@ public sealed class MixedPrecision : IDisposable
     /// The compute copy synced from the master (weights and BatchNorm statistics) in eval mode: validation in bf16,
     /// as fast as training's forward pass. The next <see cref="Begin"/> puts it back in train mode.
     /// </summary>
-    public ResNet18 EvalCopy()
+    public ResNet EvalCopy()
     {
         SyncFromMaster();
         _compute.eval();
@@ -68,7 +68,7 @@ public sealed class MixedPrecision : IDisposable
     }
 
     /// <summary>The bf16 model to run the step's forward and backward on (input in <see cref="ComputeType"/>).</summary>
-    public ResNet18 Compute => _compute;
+    public ResNet Compute => _compute;
 
     public sealed class Step(MixedPrecision owner) : IDisposable
     {

@@ -9,7 +9,7 @@ namespace Pipeline.Training;
 /// <summary>Builds the recipe's optimizer with two parameter groups (decayed, not decayed) and moves its hyper-parameters each step.</summary>
 internal static class OptimizerFactory
 {
-    public static optim.Optimizer Create(ResNet18 model, Recipe recipe)
+    public static optim.Optimizer Create(ResNet model, Recipe recipe)
     {
         // fastai's wd_bn_bias=False: BatchNorm weights/biases and all biases get no weight decay.
         var decayed = model.WeightDecayParameters.Select(p => p.Param).ToList();

@@ -14,7 +14,7 @@ public static class Throughput
 {
     public sealed record Setting(string Name, bool ChannelsLast, Precision Precision);
 
-    public static IReadOnlyList<Setting> TrainingSettings { get; } =
+    public static IReadOnlyList<Setting> Settings { get; } =
     [
         new("NCHW fp32 (baseline)", ChannelsLast: false, Precision.Fp32),
         new("channels-last fp32", ChannelsLast: true, Precision.Fp32),
@@ -26,7 +26,7 @@ public static class Throughput
         TorchRuntime.EnsureLoaded();
         recipe ??= Recipe.FastaiReference;
         torch.manual_seed(0);
-        using var model = ResNet18.Create(config);
+        using var model = ResNet.Create(config);
         if (setting.ChannelsLast)
             MemoryFormat.ToChannelsLast(model);
         model.train();
@@ -48,18 +48,24 @@ public static class Throughput
         return (double)steps * batchSize / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Eval-mode forward passes (no gradients), fp32, channels-last or not.</summary>
-    public static double Inference(ResNetConfig config, bool channelsLast, int batchSize, int imageSize, int warmupBatches, int batches)
+    /// <summary>
+    /// Eval-mode forward passes (no gradients): fp32, channels-last or not, or bf16 on <see cref="MixedPrecision"/>'s
+    /// compute copy, which is how the trainer validates a bf16 run.
+    /// </summary>
+    public static double Inference(ResNetConfig config, Setting setting, int batchSize, int imageSize, int warmupBatches, int batches)
     {
         TorchRuntime.EnsureLoaded();
         torch.manual_seed(0);
-        using var model = ResNet18.Create(config);
-        if (channelsLast)
-            MemoryFormat.ToChannelsLast(model);
-        model.eval();
+        using var master = ResNet.Create(config);
+        if (setting.ChannelsLast)
+            MemoryFormat.ToChannelsLast(master);
+        master.eval();
+        using var mixed = setting.Precision == Precision.Bf16 ? new MixedPrecision(master, setting.ChannelsLast) : null;
+        var model = mixed?.EvalCopy() ?? master;
         using var noGrad = no_grad();
         using var x0 = rand(batchSize, 3, imageSize, imageSize);
-        using var x = channelsLast ? MemoryFormat.ChannelsLast(x0) : x0.alias();
+        using var x1 = setting.ChannelsLast ? MemoryFormat.ChannelsLast(x0) : x0.alias();
+        using var x = mixed is null ? x1.alias() : x1.to(MixedPrecision.ComputeType);
         var clock = new Stopwatch();
         for (int i = 0; i < warmupBatches + batches; i++)
         {

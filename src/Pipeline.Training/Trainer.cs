@@ -40,7 +40,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             Report(spec, TrainingPhase.Preparing, 0, 0, 0, 0, message: $"data warning: {warning}");
 
         torch.manual_seed(spec.Seed);
-        using var model = ResNet18.Create(spec.ModelConfig);
+        using var model = ResNet.Create(spec.ModelConfig);
         if (spec.ChannelsLast)
             MemoryFormat.ToChannelsLast(model);
         using var optimizer = OptimizerFactory.Create(model, recipe);
@@ -59,7 +59,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         }
 
         long stepsPerEpoch = data.StepsPerEpoch(spec);
-        var schedule = new OneCycleSchedule(recipe, stepsPerEpoch * spec.Epochs);
+        var schedule = new LearningRateSchedule(recipe, stepsPerEpoch * spec.Epochs);
         Tensor probeInput;
         using (NewDisposeScope()) // holds Prepare's intermediates until the input is made, as the training loop's scope does
             probeInput = Prepare(data.ProbeBatch(spec, ProbeImagesPerClass)).DetachFromDisposeScope();
@@ -90,7 +90,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             double trainSeconds = clock.Elapsed.TotalSeconds - probe.Clock.Elapsed.TotalSeconds;
 
             var validationClock = Stopwatch.StartNew();
-            var validation = spec.ValidatesAfter(epoch + 1) ? Validate(spec, model, mixed, data, epoch, Prepare, cancellation) : default;
+            var validation = spec.ValidatesAfter(epoch + 1) ? Score(spec, model, mixed, data.ValLoader, data.ValSteps(spec), epoch, Prepare, cancellation) : default;
             double valSeconds = validation.Images > 0 ? validationClock.Elapsed.TotalSeconds : 0;
             ThrowIfNotFinite(spec, folder, epoch, ("validation loss", validation.Loss));
 
@@ -121,13 +121,14 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
                 message: $"epoch {epoch + 1}/{spec.Epochs}: train loss {trained.Loss:F4}, {validated}, {metrics.TrainImagesPerSecond:F1} img/s");
         }
 
-        return Finish(spec, folder, model, history, data.Fingerprint);
+        var memorised = Score(spec, model, mixed, data.TrainEvalLoader, data.TrainEvalSteps(spec), spec.Epochs - 1, Prepare, cancellation);
+        return Finish(spec, folder, model, history, data.Fingerprint, memorised);
     }
 
     private readonly record struct EpochTraining(double Loss, long Images, double LastLr);
 
     private EpochTraining TrainEpoch(
-        RunSpec spec, ResNet18 model, MixedPrecision? mixed, optim.Optimizer optimizer, TrainingData data, OneCycleSchedule schedule,
+        RunSpec spec, ResNet model, MixedPrecision? mixed, optim.Optimizer optimizer, TrainingData data, LearningRateSchedule schedule,
         DynamicsProbe probe, List<DynamicsRecord> dynamics, int epoch, long stepsPerEpoch, Func<Batch, Tensor> prepare, RunFolder folder,
         CancellationToken cancellation)
     {
@@ -168,16 +169,19 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
 
     private readonly record struct Validation(double Loss, double Top1, double Top5, long Images);
 
-    /// <summary>Loss and top-1/top-5 over the val split, in the training precision (bf16 on the compute copy when training is bf16).</summary>
-    private Validation Validate(
-        RunSpec spec, ResNet18 model, MixedPrecision? mixed, TrainingData data, int epoch, Func<Batch, Tensor> prepare, CancellationToken cancellation)
+    /// <summary>
+    /// Loss and top-1/top-5 over a split (val after an epoch; train, centre-cropped, at the end), in eval mode and in the
+    /// training precision (bf16 on the compute copy when training is bf16).
+    /// </summary>
+    private Validation Score(
+        RunSpec spec, ResNet model, MixedPrecision? mixed, Func<RunSpec, BatchLoader> split, long steps, int epoch, Func<Batch, Tensor> prepare, CancellationToken cancellation)
     {
         model.eval();
         var evaluated = mixed?.EvalCopy() ?? model;
         double lossSum = 0;
         long correct1 = 0, correct5 = 0, count = 0, step = 0;
         using var noGrad = no_grad();
-        using var loader = data.ValLoader(spec);
+        using var loader = split(spec);
         foreach (var batch in loader)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -191,7 +195,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             correct1 += hits.select(1, 0).sum().item<long>();
             correct5 += hits.any(1).sum().item<long>();
             count += batch.Count;
-            Report(spec, TrainingPhase.Validating, epoch + 1, ++step, data.ValSteps(spec), lossSum / count, 0, TimeSpan.Zero);
+            Report(spec, TrainingPhase.Validating, epoch + 1, ++step, steps, lossSum / count, 0, TimeSpan.Zero);
         }
         return new Validation(lossSum / count, (double)correct1 / count, (double)correct5 / count, count);
     }
@@ -220,7 +224,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         return Tensor.TotalCount;
     }
 
-    private RunSummary Finish(RunSpec spec, RunFolder folder, ResNet18 model, List<EpochMetrics> history, string fingerprint)
+    private RunSummary Finish(RunSpec spec, RunFolder folder, ResNet model, List<EpochMetrics> history, string fingerprint, Validation memorised)
     {
         Weights.Save(folder.ModelFile, model);
         string sha;
@@ -232,6 +236,9 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
         {
             TrainSeconds = history.Sum(h => h.TrainSeconds),
             Version = ProjectVersion.Current,
+            TrainEvalTop1 = memorised.Top1,
+            TrainEvalLoss = memorised.Loss,
+            Cpu = CpuFeatures.ModelName,
         };
         folder.WriteSummary(spec, summary, history);
         Report(spec, TrainingPhase.Finished, spec.Epochs, 0, 0, last.ValLoss!.Value, message: $"final val top-1 {last.ValTop1:P2}");

@@ -50,7 +50,7 @@ internal sealed class TrainingData : IDisposable
         IImageTransform transform = spec.Recipe.TrainTransform switch
         {
             TrainTransformKind.ResizeThenRandomCrop => new ResizeThenRandomCrop(spec.ImageSize),
-            TrainTransformKind.RandomResizedCropFlip => new RandomResizedCrop(spec.ImageSize),
+            TrainTransformKind.RandomResizedCropFlip => new RandomResizedCrop(spec.ImageSize, scaleMin: spec.Recipe.CropScaleMin),
             var other => throw new ArgumentOutOfRangeException(nameof(spec), other, "unknown train transform"),
         };
         return new BatchLoader(_train, transform, spec.Recipe.BatchSize, shuffle: true, spec.Seed, epoch, dropLast: true);
@@ -58,6 +58,12 @@ internal sealed class TrainingData : IDisposable
 
     public BatchLoader ValLoader(RunSpec spec) =>
         new(_val, new CenterCrop(spec.ImageSize), spec.Recipe.BatchSize, shuffle: false, spec.Seed, epoch: 0);
+
+    /// <summary>The whole train split as val is scored (centre crops, in order): how far a run is from memorising it.</summary>
+    public BatchLoader TrainEvalLoader(RunSpec spec) =>
+        new(_train, new CenterCrop(spec.ImageSize), spec.Recipe.BatchSize, shuffle: false, spec.Seed, epoch: 0);
+
+    public long TrainEvalSteps(RunSpec spec) => (_train.Count + spec.Recipe.BatchSize - 1) / spec.Recipe.BatchSize;
 
     /// <summary>
     /// The first <paramref name="perClass"/> val images of each class, centre-cropped as validation crops them:

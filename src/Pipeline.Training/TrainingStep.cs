@@ -8,7 +8,7 @@ namespace Pipeline.Training;
 /// One optimizer step on one batch, in fp32 or bf16 mixed precision: the trainer's inner loop, shared
 /// with the throughput benchmark so both measure the same code.
 /// </summary>
-public sealed class TrainingStep(ResNet18 model, optim.Optimizer optimizer, MixedPrecision? mixed, double labelSmoothing)
+public sealed class TrainingStep(ResNet model, optim.Optimizer optimizer, MixedPrecision? mixed, double labelSmoothing)
 {
     /// <summary>Forward, backward and update; returns the batch's mean loss (fp32).</summary>
     public float Run(Tensor input, Tensor labels)

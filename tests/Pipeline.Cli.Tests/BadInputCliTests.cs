@@ -138,7 +138,7 @@ public sealed class BadInputCliTests : IDisposable
         string runs = _sandbox.Path_("runs");
         string checkpoint = Path.Combine(Directory.CreateDirectory(Path.Combine(runs, "cut")).FullName, "checkpoint.bin");
         TorchRuntime.EnsureLoaded();
-        using (var model = ResNet18.Create(new ResNetConfig(ResNetFlavour.Timm, true, HeadKind.Fastai)))
+        using (var model = ResNet.Create(new ResNetConfig(ResNetFlavour.Timm, true, HeadKind.Fastai)))
         using (var optimizer = torch.optim.SGD(model.parameters(), 0.1))
             Checkpoint.Save(checkpoint, new Checkpoint.Header("{}", 1, 1, [], "fingerprint"), model, optimizer);
         File.WriteAllBytes(checkpoint, File.ReadAllBytes(checkpoint)[..(int)(new FileInfo(checkpoint).Length * 2 / 3)]);

@@ -110,7 +110,86 @@ public sealed class ExperimentPipelineTests : IDisposable
         var timm = ResNetConfig.LibraryDefault(ResNetFlavour.Timm, HeadKind.Fastai);
         Assert.Equal("timm-zi1-fastai-s42", RunNames.For(null, timm, 42));
         Assert.Equal("exp-timm-zi1-fastai-e10-s3", RunNames.For("exp", timm, 3, epochs: 10));
+        Assert.Equal("exp-resnet50-timm-zi1-fastai-lr0.025-e10-s3", RunNames.For("exp", timm with { Arch = ResNetArch.ResNet50 }, 3, epochs: 10, lrMax: 0.025));
         Assert.False(ResNetConfig.LibraryZeroInitLast(ResNetFlavour.Torchvision));
+    }
+
+    private ExperimentPipeline Load(string json)
+    {
+        string path = Path.Combine(_dir, "p.json");
+        File.WriteAllText(path, json);
+        return ExperimentPipeline.Load(path);
+    }
+
+    [Fact]
+    public void Depths_and_peak_learning_rates_are_factors_ordered_first_and_named_in_the_runs()
+    {
+        var pipeline = Load("""
+            { "name": "d", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
+              "arch": ["resnet50", "resnet18"], "recipeName": "sgd", "lrMax": [0.025, 0.4], "seeds": [1], "epochs": 2 }
+            """);
+        var runs = pipeline.Runs().ToList();
+        Assert.Equal(
+            ["d-resnet50-torchvision-zi0-fastai-lr0.025-s1", "d-resnet50-torchvision-zi1-fastai-lr0.025-s1",
+             "d-resnet50-torchvision-zi0-fastai-lr0.4-s1", "d-resnet50-torchvision-zi1-fastai-lr0.4-s1",
+             "d-torchvision-zi0-fastai-lr0.025-s1", "d-torchvision-zi1-fastai-lr0.025-s1",
+             "d-torchvision-zi0-fastai-lr0.4-s1", "d-torchvision-zi1-fastai-lr0.4-s1"],
+            runs.Select(r => r.Name));
+        Assert.Equal([ResNetArch.ResNet50, ResNetArch.ResNet18], runs.Select(r => r.ModelConfig.Arch).Distinct());
+        Assert.Equal([0.025, 0.4], runs.Select(r => r.Recipe.LrMax).Distinct());
+        Assert.All(runs, r => Assert.Equal(Recipe.Sgd with { LrMax = r.Recipe.LrMax }, r.Recipe));
+        Assert.Equal(["d-resnet50-torchvision-zi0-fastai-lr0.025-s1"], pipeline.OnlyArch(ResNetArch.ResNet50).Runs().Take(1).Select(r => r.Name));
+        var e = Assert.Throws<RunSpecException>(() => pipeline.OnlyArch(ResNetArch.ResNet34));
+        Assert.Contains("resnet50, resnet18", e.Message);
+    }
+
+    [Fact]
+    public void A_pipeline_without_arch_trains_ResNet18_under_the_names_it_always_had()
+    {
+        var pipeline = Load("""{ "name": "old", "variants": [ { "flavour": "timm" } ], "seeds": [42], "epochs": 5 }""");
+        var run = Assert.Single(pipeline.Runs());
+        Assert.Equal("old-timm-zi1-fastai-s42", run.Name);
+        Assert.Equal(ResNetArch.ResNet18, run.Arch);
+        Assert.Null(run.RecipeOverride);
+        Assert.Contains("\"arch\": \"resnet18\"", run.ToJson());
+        Assert.True(run.IsDefinedBy(run.ToJson().Replace("\"arch\": \"resnet18\",", "", StringComparison.Ordinal)), "a config.json written before depths existed still defines its run");
+    }
+
+    [Theory]
+    [InlineData(ResNetArch.ResNet18, 8, 3, 512, 11_176_512)]
+    [InlineData(ResNetArch.ResNet34, 16, 3, 512, 21_284_672)]
+    [InlineData(ResNetArch.ResNet50, 16, 4, 2048, 23_508_032)]
+    public void Each_depth_has_torchvisions_blocks_shortcuts_features_and_backbone_size(ResNetArch arch, int blocks, int projections, int features, long parameters)
+    {
+        var layout = ResNetLayout.For(arch);
+        Assert.Equal(blocks, layout.Blocks.Count);
+        Assert.Equal(projections, layout.Blocks.Count(b => b.HasProjectionShortcut));
+        Assert.Equal(features, layout.Features);
+        Assert.Equal(parameters, layout.BackboneParameters);
+    }
+
+    [Fact]
+    public void ResNet50s_bottlenecks_reduce_then_expand_four_times_with_the_stride_on_the_3x3()
+    {
+        var layout = ResNetLayout.ResNet50;
+        var first = layout.Blocks[0];
+        Assert.Equal(("layer1.0", 64, 64, 256, 1, true), (first.Name, first.InChannels, first.Width, first.OutChannels, first.Stride, first.HasProjectionShortcut));
+        var layer2 = layout.Blocks.Single(b => b.Name == "layer2.0");
+        Assert.Equal(
+            [new ConvLayout(256, 128, 1, 1), new ConvLayout(128, 128, 3, 2), new ConvLayout(128, 512, 1, 1)],
+            layer2.BranchConvs);
+        Assert.Equal(new ConvLayout(256, 512, 1, 2), layer2.ShortcutConv);
+    }
+
+    [Theory]
+    [InlineData(ResNetFlavour.Torchvision, BlockKind.Basic, "relu", "relu", "relu_1")]
+    [InlineData(ResNetFlavour.Timm, BlockKind.Basic, "act1", "act1", "act2")]
+    [InlineData(ResNetFlavour.Torchvision, BlockKind.Bottleneck, "relu", "relu,relu_1", "relu_2")]
+    [InlineData(ResNetFlavour.Timm, BlockKind.Bottleneck, "act1", "act1,act2", "act3")]
+    public void Activations_are_named_as_each_library_names_its_modules(ResNetFlavour flavour, BlockKind kind, string stem, string branch, string output)
+    {
+        var names = ResNetLayout.ActivationNames(flavour, kind);
+        Assert.Equal((stem, branch, output), (names.Stem, string.Join(",", names.Branch), names.Output));
     }
 
     [Fact]

@@ -13,15 +13,15 @@ public class PairingAndResidualTests
 {
     public PairingAndResidualTests() => TorchRuntime.EnsureLoaded();
 
-    private static (ResNet18 Model, byte[] RngAfter) Create(ResNetFlavour flavour, bool zeroInitLast, long seed)
+    private static (ResNet Model, byte[] RngAfter) Create(ResNetFlavour flavour, bool zeroInitLast, long seed)
     {
         manual_seed(seed);
-        var model = ResNet18.Create(new ResNetConfig(flavour, zeroInitLast, HeadKind.Fastai));
+        var model = ResNet.Create(new ResNetConfig(flavour, zeroInitLast, HeadKind.Fastai));
         using var rng = get_rng_state();
         return (model, rng.bytes.ToArray());
     }
 
-    private static Dictionary<string, Tensor> State(ResNet18 model) => new(model.state_dict());
+    private static Dictionary<string, Tensor> State(ResNet model) => new(model.state_dict());
 
     [Theory]
     [InlineData(ResNetFlavour.Torchvision)]

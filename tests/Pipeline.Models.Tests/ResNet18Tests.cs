@@ -19,13 +19,13 @@ public class ResNet18Tests
         return data;
     }
 
-    private static ResNet18 Create(ResNetFlavour flavour, bool zeroInitLast = false, HeadKind head = HeadKind.Library, long seed = 0)
+    private static ResNet Create(ResNetFlavour flavour, bool zeroInitLast = false, HeadKind head = HeadKind.Library, long seed = 0)
     {
         manual_seed(seed);
-        return ResNet18.Create(new ResNetConfig(flavour, zeroInitLast, head));
+        return ResNet.Create(new ResNetConfig(flavour, zeroInitLast, head));
     }
 
-    private static Dictionary<string, Tensor> Named(ResNet18 model) =>
+    private static Dictionary<string, Tensor> Named(ResNet model) =>
         model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
 
     [Theory]
@@ -42,7 +42,7 @@ public class ResNet18Tests
     /// parameters, then all buffers, where PyTorch interleaves them module by module: the order of the
     /// dictionary differs, the keys and the tensors they name do not.)
     /// </summary>
-    private static void AssertSameKeysAsPyTorch(IEnumerable<string> pytorchKeys, ResNet18 model)
+    private static void AssertSameKeysAsPyTorch(IEnumerable<string> pytorchKeys, ResNet model)
     {
         var buffers = model.named_buffers().Select(b => b.name).ToList();
         var expected = pytorchKeys.ToList();
@@ -139,7 +139,7 @@ public class ResNet18Tests
     {
         using var model = Create(flavour, seed: 3);
         var p = Named(model);
-        double bound = 1 / Math.Sqrt(ResNet18.NumFeatures); // kaiming_uniform(a=√5) and the bias: U(-1/√fan_in, 1/√fan_in)
+        double bound = 1 / Math.Sqrt(ResNetLayout.ResNet18.Features); // kaiming_uniform(a=√5) and the bias: U(-1/√fan_in, 1/√fan_in)
         foreach (string k in new[] { "fc.weight", "fc.bias" })
         {
             var v = p[k].data<float>().ToArray();
@@ -180,7 +180,7 @@ public class ResNet18Tests
     {
         using var scope = NewDisposeScope();
         manual_seed(1);
-        using var model = ResNet18.Create(new ResNetConfig(flavour, false, head, NumClasses: 7));
+        using var model = ResNet.Create(new ResNetConfig(flavour, false, head, NumClasses: 7));
         model.eval();
         using var _ = no_grad();
         var x = rand(2, 3, side, side);

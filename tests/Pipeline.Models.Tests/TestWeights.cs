@@ -11,7 +11,7 @@ namespace Pipeline.Models.Tests;
 /// </summary>
 internal static class TestWeights
 {
-    public static void RandomizeBatchNorms(ResNet18 model, long seed)
+    public static void RandomizeBatchNorms(ResNet model, long seed)
     {
         using var g = new Generator((ulong)seed);
         using var _ = no_grad();
@@ -34,7 +34,7 @@ internal static class TestWeights
     /// A randomly initialised network whose statistics fit the data gives image-dependent predictions, where
     /// one with the identity statistics predicts the same class for every image.
     /// </summary>
-    public static void CalibrateBatchNorms(ResNet18 model, Tensor batch)
+    public static void CalibrateBatchNorms(ResNet model, Tensor batch)
     {
         var norms = model.modules().OfType<NormBase>().ToList();
         var momenta = norms.Select(n => n.momentum).ToList();

@@ -17,10 +17,10 @@ public class Int8ExportTests(ITestOutputHelper output)
 
     static Int8ExportTests() => TorchRuntime.EnsureLoaded();
 
-    private static ResNet18 Model(ResNetConfig config)
+    private static ResNet Model(ResNetConfig config)
     {
         manual_seed(4);
-        var model = ResNet18.Create(config);
+        var model = ResNet.Create(config);
         TestWeights.RandomizeBatchNorms(model, 104);
         model.eval();
         return model;

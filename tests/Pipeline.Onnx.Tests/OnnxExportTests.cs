@@ -24,10 +24,10 @@ public class OnnxExportTests(ITestOutputHelper output)
     static OnnxExportTests() => TorchRuntime.EnsureLoaded();
 
     /// <summary>A model with trained-looking BatchNorms (random γ, β, μ, σ²), in eval mode.</summary>
-    private static ResNet18 Model(ResNetConfig config, long seed = 1)
+    private static ResNet Model(ResNetConfig config, long seed = 1)
     {
         manual_seed(seed);
-        var model = ResNet18.Create(config);
+        var model = ResNet.Create(config);
         TestWeights.RandomizeBatchNorms(model, seed + 100);
         model.eval();
         return model;
@@ -52,7 +52,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     }
 
     /// <summary>The TorchSharp model, eval mode, on <see cref="Preprocess"/>d pixels.</summary>
-    private static float[] TorchSharpLogits(ResNet18 model, ModelMetadata m, float[] pixels, int count)
+    private static float[] TorchSharpLogits(ResNet model, ModelMetadata m, float[] pixels, int count)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -221,7 +221,7 @@ public class OnnxExportTests(ITestOutputHelper output)
         Assert.Equal(metadata.ToProperties(), read.ToProperties());
         Assert.Equal(TestData.ImagenetteClasses, read.Classes);
         Assert.Equal("Pipeline", session.ModelMetadata.ProducerName);
-        Assert.Equal(ResNet18Graph.GraphName(config), session.ModelMetadata.GraphName);
+        Assert.Equal(ResNetGraph.GraphName(config), session.ModelMetadata.GraphName);
         Assert.Equal(10, Run(session, RandomPixels(1, 3), 1).Logits.Length); // a batch of one: the batch dimension is dynamic
 
         string card = File.ReadAllText(Path.ChangeExtension(path, ".md"));

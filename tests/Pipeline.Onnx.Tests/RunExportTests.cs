@@ -66,7 +66,7 @@ public sealed class RunExportTests : IDisposable
         new Trainer(_root).Run(spec);
         string folder = Path.Combine(_root, spec.Name);
         // Put a library-head model's weights where the fastai-head run expects its own.
-        using (var other = ResNet18.Create(new ResNetConfig(ResNetFlavour.Torchvision, false, HeadKind.Library)))
+        using (var other = ResNet.Create(new ResNetConfig(ResNetFlavour.Torchvision, false, HeadKind.Library)))
             Weights.Save(Path.Combine(folder, "model.bin"), other);
         string onnx = Path.Combine(_root, "models", "other.onnx");
         var e = Assert.Throws<OnnxExportException>(() => RunExport.Export(folder, onnx));

@@ -8,11 +8,11 @@ namespace Pipeline.Training.Tests;
 
 public class MixedPrecisionTests
 {
-    private static (ResNet18 Model, Tensor X, Tensor Y) Setup(bool channelsLast)
+    private static (ResNet Model, Tensor X, Tensor Y) Setup(bool channelsLast)
     {
         TorchRuntime.EnsureLoaded();
         torch.manual_seed(11);
-        var model = ResNet18.Create(new ResNetConfig(ResNetFlavour.Torchvision, ZeroInitLast: false, HeadKind.Library));
+        var model = ResNet.Create(new ResNetConfig(ResNetFlavour.Torchvision, ZeroInitLast: false, HeadKind.Library));
         if (channelsLast)
             MemoryFormat.ToChannelsLast(model);
         model.train();

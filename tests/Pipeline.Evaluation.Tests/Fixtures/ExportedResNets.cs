@@ -17,7 +17,7 @@ public static class ExportedResNets
     {
         classes ??= Imagenette.Classes;
         manual_seed(seed);
-        using var model = ResNet18.Create(config with { NumClasses = classes.Count });
+        using var model = ResNet.Create(config with { NumClasses = classes.Count });
         model.eval();
         var metadata = new ModelMetadata
         {

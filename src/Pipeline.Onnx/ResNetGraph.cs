@@ -8,13 +8,13 @@ using static Pipeline.Onnx.GraphBuilder;
 namespace Pipeline.Onnx;
 
 /// <summary>
-/// Writes a <see cref="ResNet18"/> as an ONNX graph: preprocessing (centre crop, scale, normalise), the network
-/// as <see cref="ResNet18.ForwardFeatures"/> and <see cref="ResNet18.ForwardHead"/> compute it in eval mode,
+/// Writes a <see cref="ResNet"/> as an ONNX graph: preprocessing (centre crop, scale, normalise), the network
+/// as <see cref="ResNet.ForwardFeatures"/> and <see cref="ResNet.ForwardHead"/> compute it in eval mode,
 /// and softmax. Nodes are named after the flavour's modules (<c>layer1.0.act2</c> for timm,
 /// <c>layer1.0.relu_1</c> for torchvision's second use of its one <c>relu</c>), initializers after PyTorch's
 /// parameter names.
 /// </summary>
-internal static class ResNet18Graph
+internal static class ResNetGraph
 {
     /// <summary>
     /// Opset 17 (ONNX 1.12, 2022): later opsets changed none of the ops used here for float32 (they only added
@@ -30,7 +30,7 @@ internal static class ResNet18Graph
 
     /// <param name="int8">Calibrated activation ranges: write the int8 QDQ graph (see <see cref="ActivationRanges"/>; needs folding).</param>
     /// <param name="observed">When given, the float graph exposes every activation int8 would quantize as an output, and their names are added here.</param>
-    public static ModelProto Build(ResNet18 model, ModelMetadata metadata, bool foldBatchNorm, string source,
+    public static ModelProto Build(ResNet model, ModelMetadata metadata, bool foldBatchNorm, string source,
         ActivationRanges? int8 = null, List<string>? observed = null)
     {
         var config = model.Config;
@@ -41,10 +41,10 @@ internal static class ResNet18Graph
         g.Input(ModelMetadata.InputName, [1, 3, metadata.InputHeight, metadata.InputWidth], BatchDimension);
         string x = writer.Activation(Preprocess(g, metadata));
 
-        // The stem and the blocks as ResNet18.Layout describes them, nodes named after the flavour's modules.
-        var layout = ResNet18.Layout;
-        var (stemActivation, branchActivation, outputActivation) = ResNetLayout.ActivationNames(config.Flavour);
-        x = writer.ConvBatchNorm("conv1", "bn1", x, inChannels: 3, outChannels: layout.StemChannels, kernel: 7, stride: 2);
+        // The stem and the blocks as the model's layout describes them, nodes named after the flavour's modules.
+        var layout = model.Layout;
+        var (stemActivation, branchActivations, outputActivation) = ResNetLayout.ActivationNames(config.Flavour, layout.Kind);
+        x = writer.ConvBatchNorm("conv1", "bn1", x, layout.StemConv);
         x = writer.Activation(g.Node("Relu", stemActivation, [x]));
         // Max pooling commutes with a monotonic quantization: same parameters on both sides, so it runs on uint8.
         x = writer.Activation(g.Node("MaxPool", "maxpool", [x], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)]), sameAs: x);
@@ -53,18 +53,22 @@ internal static class ResNet18Graph
         {
             string p = block.Name;
             string shortcut = x;
-            var y = writer.ConvBatchNorm($"{p}.conv1", $"{p}.bn1", x, block.InChannels, block.Channels, kernel: 3, block.Stride);
-            y = writer.Activation(g.Node("Relu", $"{p}.{branchActivation}", [y]));
-            y = writer.Activation(writer.ConvBatchNorm($"{p}.conv2", $"{p}.bn2", y, block.Channels, block.Channels, kernel: 3, stride: 1));
-            if (block.HasProjectionShortcut)
-                shortcut = writer.Activation(writer.ConvBatchNorm($"{p}.downsample.0", $"{p}.downsample.1", x, block.InChannels, block.Channels, kernel: 1, block.Stride));
+            var y = x;
+            var convs = block.BranchConvs;
+            for (int i = 0; i < convs.Count; i++)
+            {
+                y = writer.ConvBatchNorm($"{p}.conv{i + 1}", $"{p}.bn{i + 1}", y, convs[i]);
+                y = writer.Activation(i < branchActivations.Count ? g.Node("Relu", $"{p}.{branchActivations[i]}", [y]) : y);
+            }
+            if (block.ShortcutConv is { } projection)
+                shortcut = writer.Activation(writer.ConvBatchNorm($"{p}.downsample.0", $"{p}.downsample.1", x, projection));
             y = g.Node("Add", $"{p}.add", [y, shortcut]);
             x = writer.Activation(g.Node("Relu", $"{p}.{outputActivation}", [y]));
         }
 
         string logits = config.Head == HeadKind.Fastai
-            ? writer.WriteFastaiHead(x, config.NumClasses)
-            : writer.WriteLibraryHead(x, config.NumClasses, config.Flavour == ResNetFlavour.Timm);
+            ? writer.WriteFastaiHead(x, layout.Features, config.NumClasses)
+            : writer.WriteLibraryHead(x, layout.Features, config.NumClasses, config.Flavour == ResNetFlavour.Timm);
         g.Node("Softmax", "softmax", [logits], ModelMetadata.ProbabilitiesName, attributes: Int("axis", 1));
         g.Output(ModelMetadata.LogitsName, [1, config.NumClasses], BatchDimension);
         g.Output(ModelMetadata.ProbabilitiesName, [1, config.NumClasses], BatchDimension);
@@ -85,10 +89,10 @@ internal static class ResNet18Graph
     }
 
     public static string GraphName(ResNetConfig c) =>
-        $"resnet18_{c.Flavour.ToString().ToLowerInvariant()}_{(c.ZeroInitLast ? "zeroinit" : "nozeroinit")}_{c.Head.ToString().ToLowerInvariant()}";
+        $"{c.Arch.Name()}_{c.Flavour.ToString().ToLowerInvariant()}_{(c.ZeroInitLast ? "zeroinit" : "nozeroinit")}_{c.Head.ToString().ToLowerInvariant()}";
 
     private static string DocString(ResNetConfig c, ModelMetadata m, bool folded) =>
-        $"ResNet18 ({c.Flavour}, zero-init-last {(c.ZeroInitLast ? "on" : "off")}, {c.Head} head), {c.NumClasses} classes. " +
+        $"{c.Arch} ({c.Flavour}, zero-init-last {(c.ZeroInitLast ? "on" : "off")}, {c.Head} head), {c.NumClasses} classes. " +
         $"Input '{ModelMetadata.InputName}': float32 [batch, 3, {m.InputHeight}, {m.InputWidth}], planar RGB in 0..255; the graph " +
         $"centre-crops to {m.CropSize}, scales to 0..1 and normalises. Outputs '{ModelMetadata.LogitsName}' and " +
         $"'{ModelMetadata.ProbabilitiesName}'. BatchNorm {(folded ? "folded into the convolutions and linears" : "kept as BatchNormalization nodes")}. " +
@@ -160,8 +164,9 @@ internal static class ResNet18Graph
         /// Conv (no bias) followed by BatchNorm2d. Folded: one Conv with W′[o] = W[o]·s[o] and bias b′ = β − μ·s,
         /// s = γ/√(σ²+ε), computed in double; unfolded: Conv then BatchNormalization with the four tensors as they are.
         /// </summary>
-        public string ConvBatchNorm(string conv, string bn, string input, long inChannels, long outChannels, long kernel, long stride)
+        public string ConvBatchNorm(string conv, string bn, string input, ConvLayout layout)
         {
+            long inChannels = layout.InChannels, outChannels = layout.OutChannels, kernel = layout.Kernel, stride = layout.Stride;
             var w = weights.Take($"{conv}.weight", outChannels, inChannels, kernel, kernel);
             var norm = weights.TakeBatchNorm(bn, outChannels);
             long pad = kernel / 2;
@@ -217,11 +222,11 @@ internal static class ResNet18Graph
         }
 
         /// <summary>Each library's head: global average pool, flatten, <c>fc</c> (Gemm with bias).</summary>
-        public string WriteLibraryHead(string features, long numClasses, bool timm)
+        public string WriteLibraryHead(string features, long numFeatures, long numClasses, bool timm)
         {
             string pooled = Graph.Node("GlobalAveragePool", timm ? "global_pool.pool" : "avgpool", [features]);
             string flat = Graph.Node("Flatten", timm ? "global_pool.flatten" : "flatten", [pooled], attributes: Int("axis", 1));
-            var w = weights.Take("fc.weight", numClasses, ResNet18.NumFeatures);
+            var w = weights.Take("fc.weight", numClasses, numFeatures);
             var b = weights.Take("fc.bias", numClasses);
             return Graph.Node("Gemm", "fc",
                 [flat, Graph.Initializer("fc.weight", w.Data, w.Shape), Graph.Initializer("fc.bias", b.Data, b.Shape)],
@@ -232,9 +237,9 @@ internal static class ResNet18Graph
         /// fastai's head (dropouts are the identity in eval mode, so they are left out). Folded, each BatchNorm1d
         /// goes into the Linear after it: W·(s⊙x + t) = (W·diag(s))·x + W·t, so the bias-free Linear gets a bias.
         /// </summary>
-        public string WriteFastaiHead(string features, long numClasses)
+        public string WriteFastaiHead(string features, long numFeatures, long numClasses)
         {
-            long nf = 2 * ResNet18.NumFeatures, hidden = FastaiHead.HiddenFeatures;
+            long nf = 2 * numFeatures, hidden = FastaiHead.HiddenFeatures;
             string mp = Graph.Node("GlobalMaxPool", "head.0.mp", [features]);
             string ap = Graph.Node("GlobalAveragePool", "head.0.ap", [features]);
             string cat = Graph.Node("Concat", "head.0", [mp, ap], attributes: Int("axis", 1)); // max first, as fastai

@@ -6,24 +6,18 @@ using static TorchSharp.torch;
 namespace Pipeline.Models;
 
 /// <summary>
-/// ResNet18 (He et al. 2015, https://arxiv.org/abs/1512.03385) in two flavours that follow torchvision's and
-/// timm's <c>resnet.py</c>, with PyTorch's parameter names (<c>conv1.weight</c>, <c>layer1.0.bn2.weight</c>,
-/// <c>fc.weight</c>), either library's head or fastai's, and the <c>forward_features</c> / <c>forward_head</c>
-/// split timm has.
+/// ResNet18, ResNet34 and ResNet50 (He et al. 2015, https://arxiv.org/abs/1512.03385) in two flavours that follow
+/// torchvision's and timm's <c>resnet.py</c>, built from one <see cref="ResNetLayout"/>, with PyTorch's parameter names
+/// (<c>conv1.weight</c>, <c>layer1.0.bn2.weight</c>, <c>fc.weight</c>), either library's head or fastai's, and the
+/// <c>forward_features</c> / <c>forward_head</c> split timm has.
 /// </summary>
 /// <remarks>
 /// Input: float [N, 3, H, W], already scaled (and normalised if the recipe does): the model does no input
 /// normalisation. Nothing below assumes a memory format (no <c>view</c>; pooling then <c>flatten</c>), so the
-/// model can later run channels-last by converting it and its inputs, without code changes here.
+/// model can run channels-last by converting it and its inputs, without code changes here.
 /// </remarks>
-public sealed class ResNet18 : nn.Module<Tensor, Tensor>
+public sealed class ResNet : nn.Module<Tensor, Tensor>
 {
-    /// <summary>The layout this class builds: the same description the ONNX writer walks.</summary>
-    public static ResNetLayout Layout => ResNetLayout.ResNet18;
-
-    /// <summary>Channels of <see cref="ForwardFeatures"/>' output (timm's <c>num_features</c>).</summary>
-    public static int NumFeatures => Layout.Features;
-
 #pragma warning disable IDE1006 // PyTorch's names: RegisterComponents turns them into the state_dict keys
     // Stem. torchvision calls its activation `relu`, timm `act1`: exactly one of the two is set.
     private readonly Conv2d conv1;
@@ -43,39 +37,37 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
     private readonly Sequential? head;
 #pragma warning restore IDE1006
 
-    private readonly BasicBlock[] _blocks;
+    private readonly ResidualBlock[] _blocks;
 
     public ResNetConfig Config { get; }
 
-    private ResNet18(ResNetConfig config) : base(nameof(ResNet18))
+    /// <summary>The layout this model is built from: the same description the ONNX writer walks.</summary>
+    public ResNetLayout Layout => Config.Layout;
+
+    private ResNet(ResNetConfig config) : base(config.Arch.Name())
     {
         if (config.NumClasses < 1)
             throw new ArgumentOutOfRangeException(nameof(config), config.NumClasses, "NumClasses must be at least 1.");
         Config = config;
         bool timm = config.Flavour == ResNetFlavour.Timm;
 
-        conv1 = nn.Conv2d(3, Layout.StemChannels, kernel_size: 7, stride: 2, padding: 3, bias: false);
-        bn1 = new PinnedBatchNorm2d(Layout.StemChannels);
+        var layout = config.Layout;
+        conv1 = nn.Conv2d(3, layout.StemChannels, kernel_size: 7, stride: 2, padding: 3, bias: false);
+        bn1 = new PinnedBatchNorm2d(layout.StemChannels);
         if (timm)
             act1 = nn.ReLU(inplace: true);
         else
             relu = nn.ReLU(inplace: true);
         maxpool = nn.MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
 
-        _blocks = Layout.Blocks.Select(b =>
-        {
-            var downsample = b.HasProjectionShortcut ? BasicBlock.Downsample(b.InChannels, b.Channels, b.Stride) : null;
-            return timm
-                ? (BasicBlock)new TimmBasicBlock(b.InChannels, b.Channels, b.Stride, downsample)
-                : new TorchvisionBasicBlock(b.InChannels, b.Channels, b.Stride, downsample);
-        }).ToArray();
-        var stages = Layout.Stages.Select((_, stage) =>
-            nn.Sequential(_blocks.Where((_, i) => Layout.Blocks[i].Stage == stage).Cast<nn.Module<Tensor, Tensor>>().ToArray())).ToArray();
+        _blocks = [.. layout.Blocks.Select(b => ResidualBlock.Create(b, config.Flavour))];
+        var stages = layout.Stages.Select((_, stage) =>
+            nn.Sequential(_blocks.Where((_, i) => layout.Blocks[i].Stage == stage).Cast<nn.Module<Tensor, Tensor>>().ToArray())).ToArray();
         (layer1, layer2, layer3, layer4) = (stages[0], stages[1], stages[2], stages[3]);
 
         if (config.Head == HeadKind.Fastai)
         {
-            head = FastaiHead.Create(NumFeatures, config.NumClasses);
+            head = FastaiHead.Create(layout.Features, config.NumClasses);
         }
         else
         {
@@ -83,7 +75,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
                 global_pool = nn.Sequential(("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten(1)));
             else
                 avgpool = nn.AdaptiveAvgPool2d(1);
-            fc = nn.Linear(NumFeatures, config.NumClasses); // PyTorch's default Linear init, in both libraries
+            fc = nn.Linear(layout.Features, config.NumClasses); // PyTorch's default Linear init, in both libraries
         }
 
         RegisterComponents();
@@ -93,10 +85,10 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
     /// Builds and initialises the model as <paramref name="config"/> says. Deterministic given the global seed
     /// (<c>torch.manual_seed</c>) the caller sets.
     /// </summary>
-    public static ResNet18 Create(ResNetConfig config)
+    public static ResNet Create(ResNetConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var model = new ResNet18(config);
+        var model = new ResNet(config);
         if (config.Flavour == ResNetFlavour.Timm)
             model.InitWeightsTimm(config.ZeroInitLast);
         else
@@ -128,7 +120,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         if (zeroInitResidual)
         {
             foreach (var block in _blocks)
-                nn.init.constant_(block.LastNorm.weight!, zero);
+                block.ZeroInitLast();
         }
     }
 
@@ -146,7 +138,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         }
         if (zeroInitLast)
         {
-            foreach (var block in _blocks.OfType<TimmBasicBlock>())
+            foreach (var block in _blocks)
                 block.ZeroInitLast();
         }
     }
@@ -160,7 +152,7 @@ public sealed class ResNet18 : nn.Module<Tensor, Tensor>
         return maxpool.forward(x);
     }
 
-    /// <summary>Stem and the four stages: [N, 512, H/32, W/32].</summary>
+    /// <summary>Stem and the four stages: [N, features (512 or 2048), H/32, W/32].</summary>
     public Tensor ForwardFeatures(Tensor x)
     {
         x = ForwardStem(x);
