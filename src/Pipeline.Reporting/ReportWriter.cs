@@ -101,6 +101,7 @@ public static partial class ReportWriter
     private static readonly (string Header, Func<ModelReport, string> Cell)[] DetailColumns =
     [
         ("model", r => r.Evaluation.ModelName),
+        ("architecture", r => r.Evaluation.Metadata.Architecture),
         ("flavour", r => r.Evaluation.Metadata.Flavour),
         ("head", r => r.Evaluation.Metadata.Head),
         ("recipe", r => r.Evaluation.Metadata.Recipe),

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace Pipeline.Evaluation.Tests;
 
-/// <summary>The pipeline on ResNet18s exported by the project's own exporter (random init, 72 → 64 px).</summary>
+/// <summary>The pipeline on ResNets exported by the project's own exporter (random init, 72 → 64 px).</summary>
 public sealed class ExportedModelTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TestModels _models = new();
@@ -33,6 +33,24 @@ public sealed class ExportedModelTests(ITestOutputHelper output) : IDisposable
             Assert.Contains("ResizeImages(72×72, IsoCrop", m.Preprocessing);
             Assert.Contains("centre crop 64", m.Preprocessing);
         });
+    }
+
+    [Fact]
+    public void Every_depth_is_scored_from_its_own_metadata()
+    {
+        foreach (var arch in Enum.GetValues<ResNetArch>())
+            ExportedResNets.Export(_models.Path_($"{arch.Name()}.onnx"), ResNetConfig.LibraryDefault(ResNetFlavour.Timm, HeadKind.Fastai) with { Arch = arch });
+
+        var run = _evaluator.EvaluateAll(ModelToEvaluate.Find(_models.Folder), Imagenette.ValSlice(perClass: 2));
+
+        Assert.Equal(["resnet18", "resnet34", "resnet50"], run.Models.Select(m => m.Metadata.Architecture));
+        Assert.All(run.Models, m =>
+        {
+            Assert.Equal(20, m.Metrics.Count);
+            Assert.True(double.IsFinite(m.Metrics.LogLoss), $"{m.ModelName}: log-loss {m.Metrics.LogLoss}");
+        });
+        // Random weights: each depth answers differently, so each file really ran its own graph.
+        Assert.Equal(3, run.Models.Select(m => m.Metrics.LogLoss).Distinct().Count());
     }
 
     [Fact]

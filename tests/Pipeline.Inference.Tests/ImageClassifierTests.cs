@@ -1,4 +1,5 @@
 using Pipeline.Evaluation.Tests.Fixtures;
+using Pipeline.Experiments;
 
 namespace Pipeline.Inference.Tests;
 
@@ -27,6 +28,20 @@ public sealed class ImageClassifierTests : IDisposable
             Assert.True(top[0].Probability >= top[1].Probability && top[1].Probability >= top[2].Probability, "top-k must be sorted, most probable first");
         }
         Assert.Equal("CPU", classifier.Device.Description);
+    }
+
+    [Theory]
+    [InlineData(ResNetArch.ResNet34)]
+    [InlineData(ResNetArch.ResNet50)]
+    public void An_exported_deeper_ResNet_classifies_as_a_ResNet18_does(ResNetArch arch)
+    {
+        var config = ResNetConfig.LibraryDefault(ResNetFlavour.Torchvision, HeadKind.Fastai) with { Arch = arch };
+        using var classifier = ImageClassifier.Load(ExportedResNets.Export(_models.Path_($"{arch}.onnx"), config), Cpu);
+        var all = classifier.Classify(ValImages(1)[0], topK: 10);
+        Assert.Equal(arch.ToString().ToLowerInvariant(), classifier.Metadata.Architecture);
+        Assert.Equal(10, all.Count);
+        Assert.Equal(1.0, all.Sum(p => (double)p.Probability), 4);
+        Assert.Equal(all, classifier.ClassifyBatch([ValImages(1)[0]], topK: 10)[0]);
     }
 
     [Fact]

@@ -38,11 +38,13 @@ public class Int8ExportTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(ResNetFlavour.Torchvision, false, HeadKind.Fastai)]
-    [InlineData(ResNetFlavour.Timm, true, HeadKind.Library)]
-    public void The_int8_model_answers_as_the_float_model_does(ResNetFlavour flavour, bool zeroInitLast, HeadKind head)
+    [InlineData(ResNetArch.ResNet18, ResNetFlavour.Torchvision, false, HeadKind.Fastai)]
+    [InlineData(ResNetArch.ResNet18, ResNetFlavour.Timm, true, HeadKind.Library)]
+    [InlineData(ResNetArch.ResNet34, ResNetFlavour.Timm, false, HeadKind.Fastai)]
+    [InlineData(ResNetArch.ResNet50, ResNetFlavour.Torchvision, false, HeadKind.Fastai)]
+    public void The_int8_model_answers_as_the_float_model_does(ResNetArch arch, ResNetFlavour flavour, bool zeroInitLast, HeadKind head)
     {
-        var config = new ResNetConfig(flavour, zeroInitLast, head);
+        var config = new ResNetConfig(flavour, zeroInitLast, head) { Arch = arch };
         using var model = Model(config);
         using var scratch = new ScratchFolder();
         string fp32 = scratch.File("fp32.onnx"), int8 = scratch.File("int8.onnx");
@@ -55,7 +57,7 @@ public class Int8ExportTests(ITestOutputHelper output)
         var actual = Logits(int8, pixels, count);
         double error = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Sum() / expected.Sum(e => (double)e * e));
         int agree = expected.Chunk(10).Zip(actual.Chunk(10), (e, a) => Array.IndexOf(e, e.Max()) == Array.IndexOf(a, a.Max()) ? 1 : 0).Sum();
-        output.WriteLine($"{flavour}/{head}: relative logit error {error:P2}, top-1 agrees on {agree}/{count}");
+        output.WriteLine($"{arch}/{flavour}/{head}: relative logit error {error:P2}, top-1 agrees on {agree}/{count}");
         // int8 noise on a random network with trained-looking BatchNorms; a missing scale or a wrong zero point gives errors near 100 %.
         Assert.True(error < 0.15, $"relative logit error {error:P1}");
         Assert.True(agree >= count * 8 / 10, $"top-1 agrees on only {agree}/{count} images");

@@ -16,7 +16,7 @@ namespace Pipeline.Onnx.Tests;
 
 public class OnnxExportTests(ITestOutputHelper output)
 {
-    private const float Tolerance = 1e-4f;
+    private const float Tolerance = 1e-4f, RelativeTolerance = 1e-5f;
     private const int Side = TestData.InputSize;
 
     private static readonly Lazy<(float[] Pixels, int Count)> s_realImages = new(() => TestData.RealValImages());
@@ -76,19 +76,22 @@ public class OnnxExportTests(ITestOutputHelper output)
     private static int[] Top1(float[] logits, int classes) =>
         logits.Chunk(classes).Select(row => Array.IndexOf(row, row.Max())).ToArray();
 
-    public static TheoryData<ResNetFlavour, HeadKind> FlavoursAndHeads() => new()
+    public static TheoryData<ResNetArch, ResNetFlavour, HeadKind> DepthsFlavoursAndHeads() => new()
     {
-        { ResNetFlavour.Torchvision, HeadKind.Library },
-        { ResNetFlavour.Torchvision, HeadKind.Fastai },
-        { ResNetFlavour.Timm, HeadKind.Library },
-        { ResNetFlavour.Timm, HeadKind.Fastai },
+        { ResNetArch.ResNet18, ResNetFlavour.Torchvision, HeadKind.Library },
+        { ResNetArch.ResNet18, ResNetFlavour.Torchvision, HeadKind.Fastai },
+        { ResNetArch.ResNet18, ResNetFlavour.Timm, HeadKind.Library },
+        { ResNetArch.ResNet18, ResNetFlavour.Timm, HeadKind.Fastai },
+        { ResNetArch.ResNet34, ResNetFlavour.Timm, HeadKind.Fastai },
+        { ResNetArch.ResNet50, ResNetFlavour.Torchvision, HeadKind.Fastai },
+        { ResNetArch.ResNet50, ResNetFlavour.Timm, HeadKind.Fastai },
     };
 
     [Theory]
-    [MemberData(nameof(FlavoursAndHeads))]
-    public void Onnx_Runtime_matches_TorchSharp_within_1e_4_folded_and_unfolded_on_random_and_real_images(ResNetFlavour flavour, HeadKind head)
+    [MemberData(nameof(DepthsFlavoursAndHeads))]
+    public void Onnx_Runtime_matches_TorchSharp_within_1e_4_or_1e_5_of_the_largest_logit_folded_and_unfolded_on_random_and_real_images(ResNetArch arch, ResNetFlavour flavour, HeadKind head)
     {
-        var config = ResNetConfig.LibraryDefault(flavour, head);
+        var config = ResNetConfig.LibraryDefault(flavour, head) with { Arch = arch };
         // One variant normalises with ImageNet statistics, so the graph's Add is exercised too.
         var metadata = flavour == ResNetFlavour.Timm && head == HeadKind.Library
             ? TestData.Metadata(config, TestData.ImagenetMean, TestData.ImagenetStd)
@@ -103,16 +106,18 @@ public class OnnxExportTests(ITestOutputHelper output)
         var expectedRandom = TorchSharpLogits(model, metadata, random, 4);
         var expectedReal = TorchSharpLogits(model, metadata, real, realCount);
         var expectedTop1 = Top1(expectedReal, 10);
+        // float32 rounding grows with depth and with the logits' scale (random BatchNorms make ResNet50's ~100).
+        float tolerance = Math.Max(Tolerance, RelativeTolerance * expectedReal.Concat(expectedRandom).Max(Math.Abs));
         // Untrained, the library heads still split the 16 images over 2 classes, fastai's over about 9: enough for
         // the top-1 check to be more than a constant.
         Assert.True(expectedTop1.Distinct().Count() >= 2, $"TorchSharp predicts one class for every image, the top-1 check would mean nothing: [{string.Join(",", expectedTop1)}]");
-        output.WriteLine($"{flavour}/{head}: max |logit| {expectedReal.Concat(expectedRandom).Max(Math.Abs):G4}; " +
+        output.WriteLine($"{arch}/{flavour}/{head}: max |logit| {expectedReal.Concat(expectedRandom).Max(Math.Abs):G4}; " +
                          $"TorchSharp top-1 on the {realCount} real images: [{string.Join(",", expectedTop1)}]");
 
         var byFolding = new Dictionary<bool, float[]>();
         foreach (bool fold in new[] { true, false })
         {
-            string path = scratch.File($"{flavour}-{head}-{(fold ? "folded" : "unfolded")}.onnx");
+            string path = scratch.File($"{arch}-{flavour}-{head}-{(fold ? "folded" : "unfolded")}.onnx");
             var watch = Stopwatch.StartNew();
             OnnxExporter.Export(model, metadata, path, new OnnxExportOptions { FoldBatchNorm = fold });
             watch.Stop();
@@ -123,8 +128,8 @@ public class OnnxExportTests(ITestOutputHelper output)
             output.WriteLine($"  {(fold ? "folded  " : "unfolded")}: max |ORT − TorchSharp| logits random {randomDiff:E2}, real {realDiff:E2}; " +
                              $"export {watch.ElapsedMilliseconds} ms, {new FileInfo(path).Length:N0} bytes");
 
-            Assert.True(randomDiff <= Tolerance, $"{(fold ? "folded" : "unfolded")}: random inputs differ by {randomDiff:E2} > {Tolerance:E0}");
-            Assert.True(realDiff <= Tolerance, $"{(fold ? "folded" : "unfolded")}: real images differ by {realDiff:E2} > {Tolerance:E0}");
+            Assert.True(randomDiff <= tolerance, $"{(fold ? "folded" : "unfolded")}: random inputs differ by {randomDiff:E2} > {tolerance:E2}");
+            Assert.True(realDiff <= tolerance, $"{(fold ? "folded" : "unfolded")}: real images differ by {realDiff:E2} > {tolerance:E2}");
             Assert.Equal(expectedTop1, Top1(realLogits, 10));
             // probabilities = softmax(logits), row by row
             var softmax = nn.functional.softmax(tensor(realLogits, [realCount, 10]), 1).data<float>().ToArray();
@@ -132,15 +137,16 @@ public class OnnxExportTests(ITestOutputHelper output)
             Assert.True(probabilities.Chunk(10).All(row => Math.Abs(row.Sum() - 1) < 1e-5), "probabilities rows do not sum to 1");
             byFolding[fold] = realLogits;
         }
-        Assert.True(MaxAbsDiff(byFolding[true], byFolding[false]) <= Tolerance, "folded and unfolded graphs disagree");
+        Assert.True(MaxAbsDiff(byFolding[true], byFolding[false]) <= tolerance, "folded and unfolded graphs disagree");
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Graph_is_opset_17_ir_8_with_named_dynamic_batch_input_and_outputs(bool fold)
+    [InlineData(true, ResNetArch.ResNet18, 20)]
+    [InlineData(false, ResNetArch.ResNet18, 20)]
+    [InlineData(false, ResNetArch.ResNet50, 53)]
+    public void Graph_is_opset_17_ir_8_with_named_dynamic_batch_input_and_outputs(bool fold, ResNetArch arch, int backboneBatchNorms)
     {
-        var config = new ResNetConfig(ResNetFlavour.Timm, true, HeadKind.Fastai);
+        var config = new ResNetConfig(ResNetFlavour.Timm, true, HeadKind.Fastai) { Arch = arch };
         using var model = Model(config);
         using var scratch = new ScratchFolder();
         string path = scratch.File("model.onnx");
@@ -176,7 +182,7 @@ public class OnnxExportTests(ITestOutputHelper output)
         }
 
         int batchNorms = g.Node.Count(n => n.OpType == "BatchNormalization");
-        Assert.Equal(fold ? 0 : 20 + 2, batchNorms); // 20 BatchNorm2d in the backbone, 2 BatchNorm1d in fastai's head
+        Assert.Equal(fold ? 0 : backboneBatchNorms + 2, batchNorms); // BatchNorm2d in the backbone (torchvision's count), 2 BatchNorm1d in fastai's head
         long weights = g.Initializer
             .Where(t => t.DataType == (int)TensorProto.Types.DataType.Float && !t.Name.StartsWith("preprocess.", StringComparison.Ordinal))
             .Sum(t => t.Dims.Aggregate(1L, (a, d) => a * d));

@@ -11,9 +11,10 @@ public sealed class RunExportTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"pipeline-export-{Guid.NewGuid():N}");
 
-    private RunSpec Spec(string name) => new()
+    private RunSpec Spec(string name, ResNetArch arch = ResNetArch.ResNet18) => new()
     {
         Name = name,
+        Arch = arch,
         Flavour = ResNetFlavour.Torchvision,
         Epochs = 1,
         ImageSize = 64,
@@ -22,15 +23,23 @@ public sealed class RunExportTests : IDisposable
         RecipeOverride = Recipe.FastaiReference with { BatchSize = 16 },
     };
 
-    [Fact]
-    public void Exported_run_validates_to_the_trainers_own_val_top1()
+    [Theory]
+    [InlineData(ResNetArch.ResNet18)]
+    [InlineData(ResNetArch.ResNet50)]
+    public void Exported_run_validates_to_the_trainers_own_val_top1(ResNetArch arch)
     {
-        var spec = Spec("exported");
+        var spec = Spec($"exported-{arch.Name()}", arch);
         var summary = new Trainer(_root).Run(spec);
         string onnx = Path.Combine(_root, "models", "exported.onnx");
         var metadata = RunExport.Export(Path.Combine(_root, spec.Name), onnx);
 
         Assert.Equal(summary.FinalValTop1, metadata.ValTop1);
+        Assert.Equal(arch.Name(), metadata.Architecture);
+        // The run's memorisation check: the whole train split (80 images) scored in eval mode.
+        Assert.InRange(summary.TrainEvalTop1!.Value, 0, 1);
+        Assert.Equal(0, summary.TrainEvalTop1.Value * 80 % 1, 9);
+        Assert.True(summary.TrainEvalLoss > 0, $"train-split loss {summary.TrainEvalLoss}");
+        Assert.Equal(CpuFeatures.ModelName, summary.Cpu);
         Assert.Equal(72, metadata.InputWidth); // 64 × 1.125
         Assert.Equal(64, metadata.CropSize);
         Assert.True(File.Exists(Path.ChangeExtension(onnx, ".md")));

@@ -6,12 +6,12 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Evaluation.Tests.Fixtures;
 
-/// <summary>Real ResNet18s (random init, eval mode) exported with the project's exporter.</summary>
+/// <summary>Real ResNets (random init, eval mode) exported with the project's exporter.</summary>
 public static class ExportedResNets
 {
     static ExportedResNets() => TorchRuntime.EnsureLoaded();
 
-    /// <summary>Exports a ResNet18 of <paramref name="config"/> to <paramref name="path"/>; input 72 → crop 64 keeps it fast.</summary>
+    /// <summary>Exports a ResNet of <paramref name="config"/> to <paramref name="path"/>; input 72 → crop 64 keeps it fast.</summary>
     public static string Export(string path, ResNetConfig config, int input = 72, int crop = 64, IReadOnlyList<ModelClass>? classes = null,
         long seed = 1, double valTop1 = double.NaN, string runName = "")
     {
@@ -27,6 +27,7 @@ public static class ExportedResNets
             CropSize = crop,
             Mean = [0.485f, 0.456f, 0.406f],
             Std = [0.229f, 0.224f, 0.225f],
+            Architecture = config.Arch.Name(),
             Flavour = config.Flavour.ToString().ToLowerInvariant(),
             ZeroInitLast = config.ZeroInitLast,
             Head = config.Head.ToString().ToLowerInvariant(),
