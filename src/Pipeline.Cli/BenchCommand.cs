@@ -27,10 +27,10 @@ public static class BenchCommand
 
     public static Command Create()
     {
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
-        var size = new Option<int>("--image-size") { DefaultValueFactory = _ => 128 };
-        var steps = new Option<int>("--steps") { Description = "Timed training steps per setting (after 2 warm-up steps).", DefaultValueFactory = _ => 8 };
-        var evalImages = new Option<int>("--eval-images") { Description = "Val images for the inference and ML.NET figures.", DefaultValueFactory = _ => 1000 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 }.Within(1, 4096);
+        var size = new Option<int>("--image-size") { DefaultValueFactory = _ => 128 }.Within(32, 1024);
+        var steps = new Option<int>("--steps") { Description = "Timed training steps per setting (after 2 warm-up steps).", DefaultValueFactory = _ => 8 }.Within(1, 100_000);
+        var evalImages = new Option<int>("--eval-images") { Description = "Val images for the inference and ML.NET figures.", DefaultValueFactory = _ => 1000 }.Within(1, 100_000);
         var output = new Option<FileInfo>("--output") { Description = "JSON file for the figures.", DefaultValueFactory = _ => new FileInfo("reports/bench.json") };
         var data = DatasetOptions.Data();
         var arch = new Option<ResNetArch[]>("--arch")

@@ -61,7 +61,7 @@ public static class DataCommand
     private static Command Cache()
     {
         var data = DatasetOptions.Data();
-        var side = new Option<int>("--short-side") { Description = "Short side to decode to (144 for 128 px training).", DefaultValueFactory = _ => 144 };
+        var side = new Option<int>("--short-side") { Description = "Short side to decode to (144 for 128 px training).", DefaultValueFactory = _ => 144 }.Within(32, 4096);
         var command = new Command("cache", "Decode every image once into the memory-mapped cache training and validation read.") { data, side };
         command.SetAction((parse, cancellation) =>
         {

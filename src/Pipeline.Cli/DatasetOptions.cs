@@ -19,20 +19,6 @@ public static class DatasetOptions
         DefaultValueFactory = _ => "val",
     };
 
-    /// <summary>
-    /// <paramref name="option"/>, refusing values below <paramref name="min"/> at parse time (a parse error, exit 2)
-    /// rather than deep inside a command (an empty split scored as NaN, a batch of 0 images).
-    /// </summary>
-    public static Option<T> AtLeast<T>(int min, Option<T> option)
-    {
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<T>() is int value && value < min)
-                result.AddError($"{option.Name} must be at least {min} (is {value})");
-        });
-        return option;
-    }
-
     public static ImagenetteDataset Open(DirectoryInfo? data, int noisyPercent = 0) =>
         ImagenetteDataset.OpenOrDefault(data?.FullName, noisyPercent);
 

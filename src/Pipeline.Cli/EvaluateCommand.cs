@@ -23,13 +23,13 @@ public static class EvaluateCommand
         };
         var data = DatasetOptions.Data();
         var split = DatasetOptions.Split();
-        var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class (0: all)." };
+        var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class (0: all)." }.Within(0, 100_000);
         var device = new Option<ComputeDevice?>("--device") { Description = "auto (CUDA if it loads, else CPU), cpu or gpu." };
         var history = new Option<string?>("--history") { Description = "SQLite history to append to ('' for none)." };
         var reportDir = new Option<string?>("--report-dir") { Description = "Where report.json/.md/.html go." };
         var runs = new Option<string?>("--runs") { Description = "Folder of training runs, for learning curves and the agreement check." };
         var failOnRegression = new Option<bool?>("--fail-on-regression") { Description = "Exit with code 3 when a model's top-1 dropped beyond the threshold." };
-        var threshold = new Option<double?>("--threshold-pp") { Description = "Regression threshold in percentage points (default 1)." };
+        var threshold = new Option<double?>("--threshold-pp") { Description = "Regression threshold in percentage points (default 1)." }.Within(0, 100);
 
         var command = new Command("evaluate", "Evaluate exported models with the ML.NET pipeline; write JSON/Markdown/HTML reports and append to the history.")
         {

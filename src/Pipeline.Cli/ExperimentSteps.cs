@@ -21,7 +21,7 @@ public sealed class ExperimentSteps(string runsRoot, ComputeDevice device, Exper
     public RunEvaluation EvaluateModel(string onnxPath, ExperimentPipeline pipeline, EvaluationStep step)
     {
         var set = SetOf(pipeline, step);
-        var m = new ModelEvaluator(new EvaluationOptions { Device = device }).Evaluate(new ModelToEvaluate(onnxPath), set);
+        var m = new ModelEvaluator(new EvaluationOptions { Device = device, ProjectVersion = ProjectVersion.Current }).Evaluate(new ModelToEvaluate(onnxPath), set);
         return new RunEvaluation(Path.GetFileName(m.ModelPath), m.ModelSha256, set.Name, set.Examples.Count, set.ExamplesFingerprint,
             m.Metrics.Top1, m.Metrics.Top5, m.Agreement?.TrainerTop1, m.ImagesPerSecond, m.Device, ProjectVersion.Current);
     }
@@ -35,7 +35,7 @@ public sealed class ExperimentSteps(string runsRoot, ComputeDevice device, Exper
             ReportDirectory = step.ReportDirectory.Length > 0 ? step.ReportDirectory : Path.Combine("reports", pipeline.Name),
             HistoryPath = step.History.Length > 0 ? step.History : null,
             RunsRoot = runsRoot,
-            Options = new EvaluationOptions { Device = device },
+            Options = new EvaluationOptions { Device = device, ProjectVersion = ProjectVersion.Current },
             Answer = answer,
         }, Console.Out);
         return new ExperimentReport(Path.GetFullPath(outcome.Files.Html), outcome.ExitCode);

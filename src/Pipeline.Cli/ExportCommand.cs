@@ -16,7 +16,7 @@ public static class ExportCommand
             Description = "Quantize to int8 (QDQ; ONNX Runtime's integer kernels, about 2× faster on CPUs with VNNI), calibrated on training images. " +
                           "Writes <name>.int8.onnx by default.",
         };
-        var calibration = new Option<int>("--calibration-per-class") { Description = "Training images per class to calibrate --int8 on.", DefaultValueFactory = _ => 32 };
+        var calibration = new Option<int>("--calibration-per-class") { Description = "Training images per class to calibrate --int8 on.", DefaultValueFactory = _ => 32 }.Within(1, 100_000);
         var runs = TrainCommand.RunsOption();
         var command = new Command("export", "Export a finished run to a self-describing ONNX model (+ model card).") { run, output, noFold, int8, calibration, runs };
         command.SetAction(parse =>

@@ -24,7 +24,7 @@ public static class HistoryBaselineCommands
     public static Command Pin()
     {
         var model = ModelArgument();
-        var record = new Option<long?>("--record") { Description = "The record to pin (its id in the history). Default: the model's latest record." };
+        var record = new Option<long?>("--record") { Description = "The record to pin (its id in the history). Default: the model's latest record." }.Within(1, long.MaxValue);
         var history = HistoryOption();
         var command = new Command("pin",
             "Make a record the model's baseline (default: its latest), e.g. to accept a model that is worse by design; later evaluations are compared with it instead of the best record.")

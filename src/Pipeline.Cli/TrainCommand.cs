@@ -18,12 +18,12 @@ public static class TrainCommand
         var zeroInit = new Option<bool?>("--zero-init-last") { Description = "Zero each block's last BatchNorm γ (default: the flavour's own: timm true, torchvision false)." };
         var head = new Option<HeadKind>("--head") { Description = "fastai (the reference experiment's) or library (avg pool + fc).", DefaultValueFactory = _ => HeadKind.Fastai };
         var recipe = new Option<string>("--recipe") { Description = $"Recipe preset: {string.Join(", ", Recipe.Presets.Keys)}.", DefaultValueFactory = _ => Recipe.FastaiReference.Name };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5 };
-        var size = new Option<int>("--image-size") { DefaultValueFactory = _ => 128 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5 }.Within(1, 10_000);
+        var size = new Option<int>("--image-size") { DefaultValueFactory = _ => 128 }.Within(32, 1024);
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 }.Within(0, int.MaxValue);
         var data = new Option<DirectoryInfo?>("--data") { Description = "Imagenette folder (default: the embedded ../shared/data/imagenette-224 or $PIPELINE_DATA)." };
-        var trainPerClass = new Option<int?>("--train-per-class") { Description = "Use only the first N training images of each class." };
-        var valPerClass = new Option<int?>("--val-per-class") { Description = "Use only the first N val images of each class." };
+        var trainPerClass = new Option<int?>("--train-per-class") { Description = "Use only the first N training images of each class." }.Within(1, 100_000);
+        var valPerClass = new Option<int?>("--val-per-class") { Description = "Use only the first N val images of each class." }.Within(1, 100_000);
         var precision = new Option<Precision>("--precision")
         {
             Description = "auto (bf16 where the CPU has native bf16, else fp32), fp32 or bf16 (bf16 compute, fp32 master weights).",
@@ -46,7 +46,7 @@ public static class TrainCommand
             {
                 var f = parse.GetValue(flavour);
                 var z = parse.GetValue(zeroInit);
-                var model = new ResNetConfig(f, z ?? ResNetConfig.LibraryZeroInitLast(f), parse.GetValue(head)) { Arch = parse.GetValue(arch) ?? ResNetArch.ResNet18 };
+                var model = ResNetConfig.Of(parse.GetValue(arch) ?? ResNetArch.ResNet18, f, z, parse.GetValue(head));
                 spec = new RunSpec
                 {
                     Name = parse.GetValue(name) ?? RunNames.For(null, model, parse.GetValue(seed)),
@@ -65,7 +65,7 @@ public static class TrainCommand
                 };
             }
             string runsRoot = parse.GetValue(runs)!.FullName;
-            using var claim = RunLock.Take(new RunFolder(Path.Combine(runsRoot, spec.Name)));
+            using var claim = RunLock.Take(RunFolder.For(runsRoot, spec));
             TrainingConsole.Run(spec, runsRoot, cancellation);
             return Task.FromResult(ExitCodes.Ok);
         });

@@ -31,7 +31,7 @@ public static class TrainingConsole
             var lines = new PlainLines(clock);
             summary = new Trainer(runsRoot, new SynchronousProgress<TrainingProgress>(lines.Print)).Run(spec, cancellation);
         }
-        var folder = new Trainer(runsRoot).FolderFor(spec);
+        var folder = RunFolder.For(runsRoot, spec);
         AnsiConsole.MarkupLineInterpolated($"[green]done[/]: val top-1 {summary.FinalValTop1:P2} after {summary.Epochs} epochs ({summary.WallSeconds / 60:F1} min). Run folder: {DisplayPath.Of(folder.Path)}");
         return summary;
     }

@@ -11,8 +11,8 @@ public static class ValidateCommand
         var model = new Argument<FileInfo>("model") { Description = "An exported .onnx model." };
         var data = DatasetOptions.Data();
         var split = DatasetOptions.Split();
-        var perClass = DatasetOptions.AtLeast(1, new Option<int?>("--per-class") { Description = "Only the first N images of each class." });
-        var batch = DatasetOptions.AtLeast(1, new Option<int>("--batch") { Description = "Images per ONNX Runtime call.", DefaultValueFactory = _ => 64 });
+        var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class." }.Within(1, 100_000);
+        var batch = new Option<int>("--batch") { Description = "Images per ONNX Runtime call.", DefaultValueFactory = _ => 64 }.Within(1, 4096);
         var command = new Command("validate", "Run an exported model with ONNX Runtime over a dataset split and print top-1/top-5 (like timm's onnx_validate.py).")
         {
             model, data, split, perClass, batch,

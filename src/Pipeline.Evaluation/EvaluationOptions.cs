@@ -15,4 +15,6 @@ public sealed record EvaluationOptions
     public OnnxThreading Threading { get; init; } = new(IntraOpNumThreads: 1, InterOpNumThreads: 1);
     /// <summary>Gap between ML.NET's top-1 and the trainer's val top-1 above which the agreement check flags a model.</summary>
     public double AgreementTolerancePp { get; init; } = 1.0;
+    /// <summary>The evaluating tool's version, recorded with each run in the history; this repository's tools pass their build's.</summary>
+    public string ProjectVersion { get; init; } = "";
 }

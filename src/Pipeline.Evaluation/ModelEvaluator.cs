@@ -68,7 +68,7 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
             Examples = set.Examples.Count,
             ExamplesFingerprint = set.ExamplesFingerprint,
             DatasetFingerprint = set.DatasetFingerprint,
-            ProjectVersion = Experiments.ProjectVersion.Current,
+            ProjectVersion = _options.ProjectVersion,
             Models = results,
             DataWarnings = set.Warnings,
         };

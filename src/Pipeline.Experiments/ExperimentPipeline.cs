@@ -74,6 +74,9 @@ public sealed record ExperimentPipeline
 
     private static readonly JsonSerializerOptions Json = RunSpec.Json;
 
+    /// <summary>Whether <paramref name="spec"/>'s record is in this pipeline's results folder: then it counts as finished and is not trained again.</summary>
+    public bool IsPublished(RunSpec spec) => Results.Length > 0 && RunFolder.PublishedIn(Results, spec.Name).HasSummary;
+
     /// <summary>This pipeline narrowed to one of its depths: the same runs, names and records, fewer of them.</summary>
     public ExperimentPipeline OnlyArch(ResNetArch arch) => Arch.Contains(arch)
         ? this with { Arch = [arch] }
@@ -129,7 +132,7 @@ public sealed record ExperimentPipeline
         where !SeedsAt.TryGetValue(epochs, out var seedsAt) || seedsAt.Contains(seed)
         from variant in Variants
         where variant.Seeds is null || variant.Seeds.Contains(seed)
-        let model = new ResNetConfig(variant.Flavour, variant.ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(variant.Flavour), variant.Head) { Arch = arch }
+        let model = ResNetConfig.Of(arch, variant.Flavour, variant.ZeroInitLast, variant.Head)
         select new RunSpec
         {
             Name = RunNames.For(Name, model, seed, Epochs.Count > 1 ? epochs : null, lrMax),

@@ -25,7 +25,7 @@ public sealed record ExperimentReport(string HtmlPath, int ExitCode);
 /// <summary>Where an experiment's run folders and models go: models under &lt;models&gt;/&lt;pipeline&gt;/.</summary>
 public sealed record ExperimentPaths(string RunsRoot, string ModelsRoot)
 {
-    public RunFolder RunFolder(RunSpec spec) => new(Path.Combine(RunsRoot, spec.Name));
+    public RunFolder RunFolder(RunSpec spec) => Experiments.RunFolder.For(RunsRoot, spec);
 
     public string ModelPath(ExperimentPipeline pipeline, RunSpec spec, bool int8) =>
         Path.Combine(ModelsRoot, pipeline.Name, spec.Name + (int8 ? ".int8.onnx" : ".onnx"));
@@ -128,7 +128,7 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
         pipeline.Runs().Select((spec, i) =>
         {
             var folder = paths.RunFolder(spec);
-            if (pipeline.Results.Length > 0 && RunFolder.PublishedIn(pipeline.Results, spec.Name).HasSummary)
+            if (pipeline.IsPublished(spec))
                 return new PlannedRun(i, spec, RunState.Published, spec.Epochs);
             if (folder.IsFinished)
                 return new PlannedRun(i, spec, RunState.Finished, spec.Epochs);
@@ -165,7 +165,7 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
                 continue;
             }
             // Between the plan and the claim another worker may have finished the run.
-            if ((pipeline.Results.Length > 0 && RunFolder.PublishedIn(pipeline.Results, run.Spec.Name).HasSummary) || (selection.IsWorker && folder.IsFinished))
+            if (pipeline.IsPublished(run.Spec) || (selection.IsWorker && folder.IsFinished))
             {
                 progress?.Report(new RunSkipped(run, "finished by another worker"));
                 continue;

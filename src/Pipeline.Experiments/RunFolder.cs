@@ -87,6 +87,9 @@ public sealed class RunFolder(string path)
     }
 
     /// <summary>The published record of run <paramref name="name"/> under <paramref name="resultsRoot"/> (it may not exist yet).</summary>
+    /// <summary>The folder a run trains in: &lt;runs root&gt;/&lt;run name&gt;, the one rule every part follows.</summary>
+    public static RunFolder For(string runsRoot, RunSpec spec) => new(System.IO.Path.Combine(runsRoot, spec.Name));
+
     public static RunFolder PublishedIn(string resultsRoot, string name) => new(System.IO.Path.Combine(resultsRoot, "runs", name));
 
     private static IReadOnlyList<T> ReadLines<T>(string path)

@@ -65,10 +65,10 @@ public sealed record RunSpec
         : throw new RunSpecException($"Unknown recipe '{RecipeName}'. Known: {string.Join(", ", Recipe.Presets.Keys)}."));
 
     [JsonIgnore]
-    public bool EffectiveZeroInitLast => ZeroInitLast ?? ResNetConfig.LibraryZeroInitLast(Flavour);
+    public bool EffectiveZeroInitLast => ModelConfig.ZeroInitLast;
 
     [JsonIgnore]
-    public ResNetConfig ModelConfig => new(Flavour, EffectiveZeroInitLast, Head, NumClasses: 10) { Arch = Arch };
+    public ResNetConfig ModelConfig => ResNetConfig.Of(Arch, Flavour, ZeroInitLast, Head);
 
     /// <summary>Short side the images are resized to before cropping (cache size).</summary>
     [JsonIgnore]

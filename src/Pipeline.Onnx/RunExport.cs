@@ -47,8 +47,25 @@ public static class RunExport
         }
         model.eval();
 
+        var metadata = MetadataFor(spec, summary);
+        if (int8CalibrationPerClass is int perClass)
+        {
+            var dataset = ImagenetteDataset.OpenOrDefault(spec.Dataset);
+            options = (options ?? new OnnxExportOptions()) with { Int8 = CalibrationImages(dataset.Train.FirstPerClass(perClass), spec.ResizeSide, dataset.Fingerprint) };
+        }
+        return OnnxExporter.Export(model, metadata, outputPath, options);
+    }
+
+    /// <summary>
+    /// What an exported model of <paramref name="spec"/> says about itself: the classes, the preprocessing its recipe
+    /// trained with, the model and its provenance. <paramref name="summary"/> (the finished run's) adds its val top-1,
+    /// dataset and checkpoint; without it (a benchmark's random model) those stay empty.
+    /// </summary>
+    public static ModelMetadata MetadataFor(RunSpec spec, RunSummary? summary)
+    {
         var (mean, std) = spec.Recipe.MeanStd;
-        var metadata = new ModelMetadata
+        var model = spec.ModelConfig;
+        return new ModelMetadata
         {
             Classes = ImagenetteModelClasses,
             InputWidth = spec.ResizeSide,
@@ -56,25 +73,19 @@ public static class RunExport
             CropSize = spec.ImageSize,
             Mean = mean,
             Std = std,
-            Architecture = spec.Arch.Name(),
-            Flavour = spec.Flavour.ToString().ToLowerInvariant(),
-            ZeroInitLast = spec.EffectiveZeroInitLast,
-            Head = spec.Head.ToString().ToLowerInvariant(),
+            Architecture = model.Arch.Name(),
+            Flavour = model.Flavour.ToString().ToLowerInvariant(),
+            ZeroInitLast = model.ZeroInitLast,
+            Head = model.Head.ToString().ToLowerInvariant(),
             Recipe = spec.Recipe.Name,
             Epochs = spec.Epochs,
             Seed = spec.Seed,
-            ValTop1 = summary.FinalValTop1,
-            DatasetFingerprint = summary.DatasetFingerprint,
-            CheckpointSha256 = summary.ModelSha256,
+            ValTop1 = summary?.FinalValTop1 ?? double.NaN,
+            DatasetFingerprint = summary?.DatasetFingerprint ?? "",
+            CheckpointSha256 = summary?.ModelSha256 ?? "",
             ProjectVersion = ProjectVersion.Current,
             RunName = spec.Name,
         };
-        if (int8CalibrationPerClass is int perClass)
-        {
-            var dataset = ImagenetteDataset.OpenOrDefault(spec.Dataset);
-            options = (options ?? new OnnxExportOptions()) with { Int8 = CalibrationImages(dataset.Train.FirstPerClass(perClass), spec.ResizeSide, dataset.Fingerprint) };
-        }
-        return OnnxExporter.Export(model, metadata, outputPath, options);
     }
 
     /// <summary><paramref name="images"/> as the graph's input (<see cref="GraphInputs"/>), all in one array, to calibrate an int8 export.</summary>

@@ -74,6 +74,6 @@ public sealed record EvaluationPlan
         RunsRoot = RunsRoot,
         RegressionThresholdPp = RegressionThresholdPp,
         FailOnRegression = FailOnRegression,
-        Options = new EvaluationOptions { Device = Device },
+        Options = new EvaluationOptions { Device = Device, ProjectVersion = ProjectVersion.Current },
     };
 }

@@ -96,7 +96,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             File.WriteAllBytes(path, mutated);
             var spec = RunSpec.Load(path).ForThisMachine(); // train <run-file>, up to what it reads before training
             spec.ThrowIfInvalid(path);
-            _ = (spec.Recipe, spec.ModelConfig, spec.ResizeSide, new Trainer(runs).FolderFor(spec).Path);
+            _ = (spec.Recipe, spec.ModelConfig, spec.ResizeSide, RunFolder.For(runs, spec).Path);
         });
     }
 

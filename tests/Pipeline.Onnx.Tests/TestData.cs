@@ -1,3 +1,4 @@
+using Pipeline.Data;
 using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
@@ -35,17 +36,9 @@ internal static class TestData
         RunName = "test-run",
     };
 
-    /// <summary>The repository's Imagenette copy: $PIPELINE_IMAGENETTE, or ../shared/data/imagenette-224 from the repository root.</summary>
-    public static string ImagenetteRoot()
-    {
-        if (Environment.GetEnvironmentVariable("PIPELINE_IMAGENETTE") is { Length: > 0 } env)
-            return env;
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Directory.Build.props")))
-            dir = dir.Parent;
-        Assert.True(dir is not null, "repository root (Directory.Build.props) not found above the test binaries");
-        return Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "data", "imagenette-224"));
-    }
+    /// <summary>The Imagenette copy every part finds the same way: $PIPELINE_DATA, or ../shared/data/imagenette-224 beside the repository.</summary>
+    public static string ImagenetteRoot() =>
+        ImagenetteDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException($"Imagenette not found: set {ImagenetteDataset.RootVariable} to the imagenette-224 folder.");
 
     /// <summary>
     /// <paramref name="perClass"/> val images of each of the first <paramref name="classes"/> classes (sorted
@@ -54,7 +47,7 @@ internal static class TestData
     public static (float[] Pixels, int Count) RealValImages(int classes = 8, int perClass = 2)
     {
         string val = Path.Combine(ImagenetteRoot(), "val");
-        Assert.True(Directory.Exists(val), $"Imagenette val images expected at {val} (set PIPELINE_IMAGENETTE to their parent folder)");
+        Assert.True(Directory.Exists(val), $"Imagenette val images expected at {val} (set {ImagenetteDataset.RootVariable} to their parent folder)");
         var files = Directory.GetDirectories(val).Order(StringComparer.Ordinal).Take(classes)
             .SelectMany(d => Directory.GetFiles(d, "*.JPEG").Order(StringComparer.Ordinal).Take(perClass))
             .ToList();

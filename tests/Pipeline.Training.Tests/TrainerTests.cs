@@ -26,7 +26,7 @@ public sealed class TrainerTests : IDisposable
     {
         var spec = Small("one-epoch");
         var summary = new Trainer(_runs).Run(spec);
-        var folder = new Trainer(_runs).FolderFor(spec);
+        var folder = RunFolder.For(_runs, spec);
 
         Assert.True(folder.IsFinished);
         foreach (var file in new[] { folder.SpecFile, folder.MetricsFile, folder.CheckpointFile, folder.ModelFile, folder.SummaryMarkdown })
@@ -57,7 +57,7 @@ public sealed class TrainerTests : IDisposable
         // 70 images; the last partial batch is dropped, so the same 64-image budget is seen each epoch.
         var spec = Small("overfit", epochs: 10, trainPerClass: 7, recipe: recipe) with { ValPerClass = 1 };
         new Trainer(_runs).Run(spec);
-        var metrics = new Trainer(_runs).FolderFor(spec).ReadMetrics();
+        var metrics = RunFolder.For(_runs, spec).ReadMetrics();
         var losses = metrics.Select(m => m.TrainLoss).ToArray();
         Assert.True(losses[^1] < 0.5 * losses[0], $"train loss should at least halve: {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
         // No native tensor outlives its step: as many live at the end of epoch 10 as at the end of epoch 1.
@@ -71,7 +71,7 @@ public sealed class TrainerTests : IDisposable
         // 8 steps per epoch: points at 1/16, 1/8, 1/4 and 1/2 of the first epoch are steps 1 (twice), 2 and 4.
         var spec = Small("dynamics", epochs: 2, trainPerClass: 13) with { ZeroInitLast = true };
         new Trainer(_runs).Run(spec);
-        var dynamics = new Trainer(_runs).FolderFor(spec).ReadDynamics();
+        var dynamics = RunFolder.For(_runs, spec).ReadDynamics();
 
         Assert.Equal(new long[] { 0, 1, 2, 4, 8, 16 }, dynamics.Select(d => d.Step));
         Assert.Equal(new[] { 0, 0.125, 0.25, 0.5, 1, 2 }, dynamics.Select(d => d.Epoch));
@@ -91,11 +91,11 @@ public sealed class TrainerTests : IDisposable
     {
         var spec = Small("sparse-validation", epochs: 3) with { ValidateEvery = 2 };
         var summary = new Trainer(_runs).Run(spec);
-        var metrics = new Trainer(_runs).FolderFor(spec).ReadMetrics();
+        var metrics = RunFolder.For(_runs, spec).ReadMetrics();
         Assert.Equal(new[] { false, true, true }, metrics.Select(m => m.Validated));
         Assert.Equal(0, metrics[0].ValSeconds);
         Assert.Null(metrics[0].ValImagesPerSecond);
-        Assert.Contains("\"val_top1\":null", File.ReadLines(new Trainer(_runs).FolderFor(spec).MetricsFile).First());
+        Assert.Contains("\"val_top1\":null", File.ReadLines(RunFolder.For(_runs, spec).MetricsFile).First());
         Assert.Equal(metrics[2].ValTop1, summary.FinalValTop1);
     }
 
@@ -113,12 +113,12 @@ public sealed class TrainerTests : IDisposable
                 cancel.Cancel();
         });
         Assert.ThrowsAny<OperationCanceledException>(() => new Trainer(_runs, stopAfterEpoch1).Run(interrupted, cancel.Token));
-        var folder = new Trainer(_runs).FolderFor(interrupted);
+        var folder = RunFolder.For(_runs, interrupted);
         Assert.False(folder.IsFinished);
         Assert.Single(folder.ReadMetrics());
 
         new Trainer(_runs).Run(interrupted);
-        var a = new Trainer(_runs).FolderFor(straight).ReadMetrics();
+        var a = RunFolder.For(_runs, straight).ReadMetrics();
         var b = folder.ReadMetrics();
         Assert.Equal(2, b.Count);
         for (int i = 0; i < 2; i++)
@@ -128,8 +128,8 @@ public sealed class TrainerTests : IDisposable
             Assert.Equal(a[i].ValTop1, b[i].ValTop1);
             Assert.NotNull(b[i].CheckpointSeconds); // the resumed epoch's write time comes back from metrics.jsonl
         }
-        Assert.Equal(new Trainer(_runs).FolderFor(straight).ReadSummary().ModelSha256, folder.ReadSummary().ModelSha256);
-        var dynamicsA = new Trainer(_runs).FolderFor(straight).ReadDynamics();
+        Assert.Equal(RunFolder.For(_runs, straight).ReadSummary().ModelSha256, folder.ReadSummary().ModelSha256);
+        var dynamicsA = RunFolder.For(_runs, straight).ReadDynamics();
         var dynamicsB = folder.ReadDynamics();
         Assert.Equal(dynamicsA.Select(d => d.Step), dynamicsB.Select(d => d.Step));
         Assert.Equal(dynamicsA.SelectMany(d => d.Blocks).Select(x => x.Contribution), dynamicsB.SelectMany(d => d.Blocks).Select(x => x.Contribution));
@@ -148,7 +148,7 @@ public sealed class TrainerTests : IDisposable
         var stressed = quiet with { Name = "stressed" };
         using (new GarbageCollectorStorm())
             new Trainer(_runs).Run(stressed);
-        Assert.Equal(new Trainer(_runs).FolderFor(quiet).ReadSummary().ModelSha256, new Trainer(_runs).FolderFor(stressed).ReadSummary().ModelSha256);
+        Assert.Equal(RunFolder.For(_runs, quiet).ReadSummary().ModelSha256, RunFolder.For(_runs, stressed).ReadSummary().ModelSha256);
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class TrainerTests : IDisposable
         var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(_runs).Run(spec));
         Assert.Contains("training loss became", e.Message);
         Assert.Contains("No checkpoint is kept", e.Message); // it diverged in epoch 1: there is no earlier one to name
-        var folder = new Trainer(_runs).FolderFor(spec);
+        var folder = RunFolder.For(_runs, spec);
         Assert.False(folder.IsFinished);
         Assert.False(File.Exists(folder.CheckpointFile), "no checkpoint may be written for a diverged epoch");
     }
@@ -176,7 +176,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("the validation loss became", e.Message);
         Assert.Contains("at epoch 1", e.Message);
         Assert.Contains("No checkpoint is kept", e.Message);
-        var folder = new Trainer(_runs).FolderFor(spec);
+        var folder = RunFolder.For(_runs, spec);
         // Nothing of the bad epoch, and no temporary file: only the run's definition, written before training.
         Assert.Equal([Path.GetFileName(folder.SpecFile)], Directory.GetFiles(folder.Path).Select(Path.GetFileName));
     }
@@ -185,11 +185,11 @@ public sealed class TrainerTests : IDisposable
     public void A_divergence_after_a_good_epoch_names_the_checkpoint_that_is_kept()
     {
         var spec = Small("kept");
-        var folder = new Trainer(_runs).FolderFor(spec);
+        var folder = RunFolder.For(_runs, spec);
         Directory.CreateDirectory(folder.Path);
         File.WriteAllBytes(folder.CheckpointFile, [1]);
 
-        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.ThrowIfNotFinite(spec, folder, epoch: 1, ("validation loss", double.NaN)));
+        var e = Assert.Throws<TrainingDivergedException>(() => TrainingSession.ThrowIfNotFinite(spec, folder, epoch: 1, ("validation loss", double.NaN)));
 
         Assert.Contains("the validation loss became NaN at epoch 2", e.Message);
         Assert.Contains($"The last good checkpoint, after epoch 1 ({folder.CheckpointFile}), is kept.", e.Message);
@@ -210,7 +210,7 @@ public sealed class TrainerTests : IDisposable
             });
             Assert.ThrowsAny<OperationCanceledException>(() => new Trainer(_runs, stopAfterEpoch1).Run(spec, cancel.Token));
         }
-        var file = new Trainer(_runs).FolderFor(spec).CheckpointFile;
+        var file = RunFolder.For(_runs, spec).CheckpointFile;
         var bytes = File.ReadAllBytes(file);
         if (damage == "flip")
             bytes[bytes.Length / 2] ^= 0x10; // the middle of the tensor data: a header parser alone would not notice
@@ -230,7 +230,7 @@ public sealed class TrainerTests : IDisposable
         new Trainer(_runs).Run(spec);
         var e = Assert.Throws<RunSpecException>(() => new Trainer(_runs).Run(spec with { Seed = 4 }));
         Assert.Contains("different definition", e.Message);
-        Assert.Contains(new Trainer(_runs).FolderFor(spec).Path, e.Message);
+        Assert.Contains(RunFolder.For(_runs, spec).Path, e.Message);
     }
 
     [Theory]
@@ -241,7 +241,7 @@ public sealed class TrainerTests : IDisposable
         var here = (Small("moved") with { Precision = Precision.Auto }).ForThisMachine().Precision;
         var there = here == Precision.Bf16 ? Precision.Fp32 : Precision.Bf16;
         var spec = Small("moved") with { Precision = auto ? Precision.Auto : here };
-        var folder = new Trainer(_runs).FolderFor(spec);
+        var folder = RunFolder.For(_runs, spec);
         Directory.CreateDirectory(folder.Path);
         folder.WriteSpec(spec with { Precision = there }); // what the machine, or the request, that started it recorded
         string recorded = File.ReadAllText(folder.SpecFile);

@@ -39,7 +39,14 @@ public sealed record ResNetConfig(ResNetFlavour Flavour, bool ZeroInitLast, Head
     /// <summary>Each library's own default for the flag: timm zero-inits (<c>zero_init_last=True</c>), torchvision does not.</summary>
     public static bool LibraryZeroInitLast(ResNetFlavour flavour) => flavour == ResNetFlavour.Timm;
 
+    /// <summary>
+    /// The model a run file, a pipeline variant or the command line describes: the flag as given, or, when it is not
+    /// (null), the flavour's library default. The one place that default is applied.
+    /// </summary>
+    public static ResNetConfig Of(ResNetArch arch, ResNetFlavour flavour, bool? zeroInitLast, HeadKind head, int numClasses = 10) =>
+        new(flavour, zeroInitLast ?? LibraryZeroInitLast(flavour), head, numClasses) { Arch = arch };
+
     /// <summary>A library's own model: its flavour with its default flag.</summary>
     public static ResNetConfig LibraryDefault(ResNetFlavour flavour, HeadKind head = HeadKind.Library, int numClasses = 10) =>
-        new(flavour, LibraryZeroInitLast(flavour), head, numClasses);
+        Of(ResNetArch.ResNet18, flavour, zeroInitLast: null, head, numClasses);
 }

@@ -13,21 +13,9 @@ public static class Imagenette
 
     public static IReadOnlyList<ModelClass> Classes { get; } = Wnids.Select(w => new ModelClass(w, w)).ToArray();
 
-    /// <summary>PIPELINE_DATA, else the first ancestor's shared/data/imagenette-224.</summary>
-    public static string Root { get; } = FindRoot();
-
-    private static string FindRoot()
-    {
-        if (Environment.GetEnvironmentVariable("PIPELINE_DATA") is { Length: > 0 } fromEnv)
-            return fromEnv;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "data", "imagenette-224");
-            if (Directory.Exists(Path.Combine(candidate, "val")))
-                return candidate;
-        }
-        throw new DirectoryNotFoundException("Imagenette not found: set PIPELINE_DATA to the imagenette-224 folder.");
-    }
+    /// <summary>The Imagenette copy every part finds the same way: $PIPELINE_DATA, or ../shared/data/imagenette-224 beside the repository.</summary>
+    public static string Root { get; } = Pipeline.Data.ImagenetteDataset.FindDefaultRoot()
+        ?? throw new DirectoryNotFoundException($"Imagenette not found: set {Pipeline.Data.ImagenetteDataset.RootVariable} to the imagenette-224 folder.");
 
     /// <summary>The first <paramref name="perClass"/> val images of each class, in name order.</summary>
     public static EvaluationSet ValSlice(int perClass) =>
