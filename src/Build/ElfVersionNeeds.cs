@@ -219,7 +219,7 @@ namespace Pipeline.Build
                 File.SetLastWriteTimeUtc(temp, stamp);
                 File.Replace(temp, path, destinationBackupFileName: null);
                 Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High,
-                    $"TorchSharp: marked {string.Join(", ", missing.Select(n => n.Version))} weak in {path} ({systemLib} lacks it; see README).");
+                    $"TorchSharp: marked {string.Join(", ", missing.Select(n => n.Version))} weak in {path} ({systemLib} lacks it; see docs/torchsharp-notes.md).");
             }
             return true;
         }

@@ -102,8 +102,8 @@ public sealed unsafe class DecodedImageCache : IDisposable
     /// <summary>
     /// Identifies the pixels: which files (and labels), of which dataset version, at which size, and what each file
     /// holds. The dataset fingerprint sees names and sizes only, so an image edited in place to the same size would
-    /// otherwise reuse its stale pixels; the SHA-256 of every file's bytes closes that (about 1 s for the whole
-    /// dataset on 2 cores, measured in the README's Bad input section).
+    /// otherwise reuse its stale pixels; the SHA-256 of every file's bytes closes that (what it costs for the whole
+    /// dataset: docs/performance.md, Loader).
     /// </summary>
     private static byte[] Key(IReadOnlyList<LabeledImage> images, int shortSide, string datasetFingerprint)
     {

@@ -57,7 +57,7 @@ public static class TorchRuntime
     {
         string hint = error.Contains("GLIBCXX", StringComparison.Ordinal)
             ? "The system libstdc++ is older than TorchSharp 0.107.0 needs (GCC 13). The build fixes this in its output " +
-              "automatically (README, 'TorchSharp on Debian 12 / Ubuntu 22.04'): rebuild with `dotnet build` rather than " +
+              "automatically (docs/torchsharp-notes.md, 'TorchSharp on Debian 12 / Ubuntu 22.04'): rebuild with `dotnet build` rather than " +
               "copying binaries from another machine, or install a libstdc++ from GCC 13 or later."
             : "Check that the build output holds libtorch (package libtorch-cpu-linux-x64) and that this is a linux-x64 machine.";
         return $"libtorch could not be loaded from {what}:\n  {error}\n{hint}";

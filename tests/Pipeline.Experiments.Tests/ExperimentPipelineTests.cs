@@ -48,7 +48,7 @@ public sealed class ExperimentPipelineTests : IDisposable
         Assert.Equal(
             [(ResNetFlavour.Torchvision, false), (ResNetFlavour.Timm, true), (ResNetFlavour.Timm, false)],
             runs.Select(r => (r.Flavour, r.EffectiveZeroInitLast)));
-        // Full split, small images, a few epochs: about 2 minutes a run on 2 cores (README, main job).
+        // Full split, small images, a few epochs: about 2 minutes a run on 2 cores (docs/performance.md, the main job).
         Assert.All(runs, r => Assert.True(r is { TrainPerClass: null, ValPerClass: null, MaxStepsPerEpoch: null, ImageSize: 64, Epochs: 3 }, r.Name));
         Assert.Single(runs.Select(r => r.Seed).Distinct());
         Assert.Equal("val", pipeline.Evaluate!.Split);
