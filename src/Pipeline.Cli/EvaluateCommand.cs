@@ -10,15 +10,12 @@ namespace Pipeline.Cli;
 
 public static class EvaluateCommand
 {
-    /// <summary>Where a scheduler keeps the models to evaluate (a folder outside the checkout; several separated by ':').</summary>
-    public const string ModelsVariable = "PIPELINE_MODELS";
-
     public static Command Create()
     {
         var plan = new Option<FileInfo?>("--plan") { Description = "An evaluation plan (pipelines/evaluation.json). Options below override its values." };
         var models = new Option<string[]>("--models")
         {
-            Description = $"ONNX files or folders of them, sub-folders included (default: ${ModelsVariable}, else the plan's, else models/).",
+            Description = $"ONNX files or folders of them, sub-folders included (default: ${EvaluationPlan.ModelsVariable}, else the plan's, else models/).",
             AllowMultipleArgumentsPerToken = true,
         };
         var data = DatasetOptions.Data();
@@ -38,20 +35,18 @@ public static class EvaluateCommand
         command.SetAction((parse, cancellation) =>
         {
             var p = parse.GetValue(plan) is { } file ? EvaluationPlan.Load(file.FullName) : new EvaluationPlan { Models = ["models"] };
-            p = p with
+            p = p.With(new EvaluationOverrides
             {
-                Models = parse.GetValue(models) is { Length: > 0 } m ? m
-                    : Environment.GetEnvironmentVariable(ModelsVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment.Split(Path.PathSeparator)
-                    : p.Models,
-                Split = parse.GetValue(split) ?? p.Split,
-                PerClassLimit = parse.GetValue(perClass) ?? p.PerClassLimit,
-                Device = parse.GetValue(device) ?? p.Device,
-                History = parse.GetValue(history) ?? p.History,
-                ReportDirectory = parse.GetValue(reportDir) ?? p.ReportDirectory,
-                RunsRoot = parse.GetValue(runs) ?? p.RunsRoot,
-                FailOnRegression = parse.GetValue(failOnRegression) ?? p.FailOnRegression,
-                RegressionThresholdPp = parse.GetValue(threshold) ?? p.RegressionThresholdPp,
-            };
+                Models = parse.GetValue(models),
+                Split = parse.GetResult(split) is { Implicit: false } ? parse.GetValue(split) : null, // its default must not hide the plan's
+                PerClassLimit = parse.GetValue(perClass),
+                Device = parse.GetValue(device),
+                History = parse.GetValue(history),
+                ReportDirectory = parse.GetValue(reportDir),
+                RunsRoot = parse.GetValue(runs),
+                FailOnRegression = parse.GetValue(failOnRegression),
+                RegressionThresholdPp = parse.GetValue(threshold),
+            }, Environment.GetEnvironmentVariable(EvaluationPlan.ModelsVariable));
             // --data wins; then the plan's folder if it exists; then the embedded default.
             var dataDir = parse.GetValue(data) ?? (Directory.Exists(p.Dataset) ? new DirectoryInfo(p.Dataset) : null);
             var dataset = DatasetOptions.Open(dataDir);

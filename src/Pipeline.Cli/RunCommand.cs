@@ -45,7 +45,11 @@ public static class RunCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]pipeline {pipeline.Name}[/]: {pipeline.Description}");
             var paths = new ExperimentPaths(runsRoot, parse.GetValue(models)!.FullName);
             var clock = new ExperimentClock();
-            var runner = new ExperimentRunner(new ExperimentSteps(runsRoot, parse.GetValue(device), clock), new SynchronousProgress<ExperimentEvent>(e => Render(e, clock)));
+            var runner = new ExperimentRunner(new ExperimentSteps(runsRoot, parse.GetValue(device), clock), new SynchronousProgress<ExperimentEvent>(e =>
+            {
+                clock.Observe(e);
+                Render(e, clock);
+            }));
             RunSelection selection = parse.GetValue(shard) is { } s ? RunSelection.ParseShard(s) : parse.GetValue(claim) ? new RunSelection.Claim() : RunSelection.All;
             var outcome = parse.GetValue(collect) ? runner.Collect(pipeline, paths) : runner.Run(pipeline, paths, selection, cancellation);
             if (outcome.Missing.Count > 0)
@@ -73,19 +77,15 @@ public static class RunCommand
         switch (e)
         {
             case PlanReady plan:
-                clock.TotalEpochs = plan.Runs.Where(r => r.State != RunState.Published).Sum(r => r.Spec.Epochs - r.EpochsDone);
                 AnsiConsole.MarkupLineInterpolated($"{plan.Runs.Count} runs: {string.Join(", ", plan.Runs.GroupBy(r => r.State).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"))}; {clock.TotalEpochs} epochs to train");
                 break;
             case RunSkipped skipped:
                 AnsiConsole.MarkupLineInterpolated($"[bold]{skipped.Run.Spec.Name}[/]: {skipped.Reason}");
                 break;
             case RunStarting starting:
-                clock.Runs = starting.Count;
-                clock.StartRun(starting.Position);
                 AnsiConsole.MarkupLineInterpolated($"[grey]run {starting.Position} of {starting.Count}[/]");
                 break;
             case RunTrained trained:
-                clock.FinishRun(trained.Run.Spec.Epochs - trained.Run.EpochsDone);
                 AnsiConsole.MarkupLineInterpolated($"trained {trained.Run.Spec.Name}");
                 break;
             case ModelExported exported:

@@ -36,6 +36,8 @@ public static class TrainingConsole
         return summary;
     }
 
+    private static RunPosition PositionOf(TrainingProgress p) => new(p.Epoch, p.Epochs, p.Step, p.StepsInEpoch, p.Remaining);
+
     private static void Render(TrainingProgress p, ProgressTask task, ProgressTask? overall, ExperimentClock? clock)
     {
         if (p.Message is { } message)
@@ -45,7 +47,7 @@ public static class TrainingConsole
             task.Value = ((p.Epoch - 1) + (double)p.Step / p.StepsInEpoch) / p.Epochs;
             task.Description = $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s";
             if (overall is not null && clock is not null)
-                overall.Value = clock.Fraction(p);
+                overall.Value = clock.Fraction(PositionOf(p));
         }
         else if (p.Phase == TrainingPhase.Validating && p.Message is null)
         {
@@ -67,7 +69,7 @@ public static class TrainingConsole
             else if (p.Phase == TrainingPhase.Training && (DateTime.UtcNow - _last).TotalSeconds >= 10)
             {
                 _last = DateTime.UtcNow;
-                string overall = clock is null ? "" : $"; experiment: run {clock.Run} of {clock.Runs}, {clock.Fraction(p):P0}, ~{DurationText.Of(clock.Remaining(p))} left";
+                string overall = clock is null ? "" : $"; experiment: run {clock.Run} of {clock.Runs}, {clock.Fraction(PositionOf(p)):P0}, ~{DurationText.Of(clock.Remaining(PositionOf(p)))} left";
                 Console.WriteLine($"  epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsInEpoch} loss {p.Loss:F4} {p.ImagesPerSecond:F1} img/s, ~{DurationText.Of(p.Remaining)} left{overall}");
             }
         }

@@ -60,6 +60,28 @@ public sealed record EvaluationPlan
         }
     }
 
+    /// <summary>Where a scheduler keeps the models to evaluate (a folder outside the checkout; several separated by ':').</summary>
+    public const string ModelsVariable = "PIPELINE_MODELS";
+
+    /// <summary>
+    /// This plan with the command line's values: an option given wins; for the models, then <c>$PIPELINE_MODELS</c>
+    /// (<paramref name="modelsFromEnvironment"/>); then the plan's own value.
+    /// </summary>
+    public EvaluationPlan With(EvaluationOverrides options, string? modelsFromEnvironment) => this with
+    {
+        Models = options.Models is { Count: > 0 } models ? models
+            : modelsFromEnvironment is { Length: > 0 } fromEnvironment ? fromEnvironment.Split(Path.PathSeparator)
+            : Models,
+        Split = options.Split ?? Split,
+        PerClassLimit = options.PerClassLimit ?? PerClassLimit,
+        Device = options.Device ?? Device,
+        History = options.History ?? History,
+        ReportDirectory = options.ReportDirectory ?? ReportDirectory,
+        RunsRoot = options.RunsRoot ?? RunsRoot,
+        FailOnRegression = options.FailOnRegression ?? FailOnRegression,
+        RegressionThresholdPp = options.RegressionThresholdPp ?? RegressionThresholdPp,
+    };
+
     /// <summary>Every model the plan names, files and folders expanded, duplicates dropped.</summary>
     public IReadOnlyList<ModelToEvaluate> FindModels() =>
         Models.SelectMany(ModelToEvaluate.Find).DistinctBy(m => m.Path).ToArray();
@@ -76,4 +98,18 @@ public sealed record EvaluationPlan
         FailOnRegression = FailOnRegression,
         Options = new EvaluationOptions { Device = Device, ProjectVersion = ProjectVersion.Current },
     };
+}
+
+/// <summary>The values `pipeline evaluate` may override in a plan; null: not given on the command line.</summary>
+public sealed record EvaluationOverrides
+{
+    public IReadOnlyList<string>? Models { get; init; }
+    public string? Split { get; init; }
+    public int? PerClassLimit { get; init; }
+    public ComputeDevice? Device { get; init; }
+    public string? History { get; init; }
+    public string? ReportDirectory { get; init; }
+    public string? RunsRoot { get; init; }
+    public bool? FailOnRegression { get; init; }
+    public double? RegressionThresholdPp { get; init; }
 }

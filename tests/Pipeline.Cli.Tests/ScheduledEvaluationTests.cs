@@ -44,7 +44,7 @@ public sealed class ScheduledEvaluationTests : IDisposable
         }], regressionThresholdPp: 1);
 
         // The models folder comes from the environment, as the systemd unit sets it (PIPELINE_MODELS).
-        using var process = PipelineProcess.Start(_models.Folder, new Dictionary<string, string> { [EvaluateCommand.ModelsVariable] = Path.Combine(_models.Folder, "models") },
+        using var process = PipelineProcess.Start(_models.Folder, new Dictionary<string, string> { [Pipeline.Reporting.EvaluationPlan.ModelsVariable] = Path.Combine(_models.Folder, "models") },
             "evaluate", "--plan", Path.Combine(PipelineProcess.Repository, "pipelines", "evaluation.json"), "--per-class", "2", "--history", history, "--report-dir", "report", "--device", "cpu");
         var (exitCode, output) = process.Wait(TimeSpan.FromMinutes(5));
 
