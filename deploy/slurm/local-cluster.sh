@@ -2,8 +2,8 @@
 # A one-node Slurm cluster on this machine, to try a sweep before a real cluster (and what SlurmClusterTests runs the
 # shipped sbatch scripts on). Every file it writes lies in one state folder: the munge key and socket, slurm.conf,
 # the daemons' pid files, logs and spool. The node is 127.0.0.1 with this machine's real CPUs and memory; the daemons
-# use free ports from 6917 up (SLURMCTLD_PORT to choose), not Slurm's 6817/6818, and nothing under /etc is read or
-# changed, so a system-wide Slurm or munge is left alone.
+# bind 127.0.0.1 on free ports from 6917 up (SLURMCTLD_PORT to choose), not Slurm's 6817/6818, and nothing under /etc
+# is changed, so a system-wide Slurm or munge is left alone.
 #
 #   sudo deploy/slurm/local-cluster.sh start /tmp/slurm-local    # prints the line to export
 #   export SLURM_CONF=/tmp/slurm-local/slurm.conf
