@@ -247,12 +247,14 @@ public sealed class SlurmClusterTests(SlurmClusterTests.Cluster cluster, ITestOu
 
             // A job still running when the cluster stops is cancelled with it.
             string job = own.Submit(own.StateFolder, "--output=/dev/null", "--wrap=sleep 600");
-            own.WaitFor(job, jobs => jobs.Single().State == "RUNNING", "the job to start", TimeSpan.FromMinutes(1));
-            var stepPids = own.Command(own.StateFolder, "scontrol", "listpids", job).Stdout
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => int.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]));
-            string[] pidFiles = ["munge/munged.pid", "slurmctld.pid", "slurmd.pid"];
-            pids = [.. pidFiles.Select(f => int.Parse(File.ReadAllText(Path.Combine(own.StateFolder, f)).Trim())), .. stepPids];
-            Assert.True(pids.Length > pidFiles.Length, "expected scontrol listpids to list the job's processes");
+            int[] jobPids;
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while ((jobPids = JobProcesses(own, job)).Length == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"expected scontrol listpids to list job {job}'s processes within a minute: {LocalSlurmCluster.Describe(own.Jobs(job))}");
+                Thread.Sleep(100);
+            }
+            pids = [.. new[] { "munge/munged.pid", "slurmctld.pid", "slurmd.pid" }.Select(f => int.Parse(File.ReadAllText(Path.Combine(own.StateFolder, f)).Trim())), .. jobPids];
             Assert.All(pids, pid => Assert.True(IsRunning(pid), $"expected process {pid} running"));
         }
         finally
@@ -261,6 +263,12 @@ public sealed class SlurmClusterTests(SlurmClusterTests.Cluster cluster, ITestOu
         }
         Assert.All(pids, pid => Assert.False(IsRunning(pid), $"expected process {pid} gone after {LocalSlurmCluster.Script} stop"));
     }
+
+    /// <summary>The processes slurmd runs for the job (none before its batch script has started): the first column of scontrol listpids.</summary>
+    private static int[] JobProcesses(LocalSlurmCluster slurm, string job) =>
+        slurm.Command(slurm.StateFolder, "scontrol", "listpids", job).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1) // the header
+            .Select(line => int.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0])).ToArray();
 
     /// <summary>Whether the process exists and is not a zombie (an ended process its parent has not reaped yet).</summary>
     private static bool IsRunning(int pid)
