@@ -1,3 +1,5 @@
+using Pipeline.Data;
+
 namespace Pipeline.Cli.Tests;
 
 /// <summary>
@@ -10,10 +12,10 @@ public sealed class LocalSlurmCluster : IDisposable
     /// <summary>Set to 1 (.ci/run does) and a Slurm test fails where the cluster cannot start, instead of being skipped.</summary>
     public const string RequireVariable = "PIPELINE_REQUIRE_SLURM";
 
-    public static string Script { get; } = Path.Combine(PipelineProcess.Repository, "deploy", "slurm", "local-cluster.sh");
-
-    /// <summary>A shipped batch script, as users submit it: deploy/slurm/<paramref name="name"/>.</summary>
+    /// <summary>A shipped Slurm file, as users run it: deploy/slurm/<paramref name="name"/>.</summary>
     public static string BatchScript(string name) => Path.Combine(PipelineProcess.Repository, "deploy", "slurm", name);
+
+    public static string Script { get; } = BatchScript("local-cluster.sh");
 
     public static bool Required => Environment.GetEnvironmentVariable(RequireVariable) == "1";
 
@@ -51,7 +53,7 @@ public sealed class LocalSlurmCluster : IDisposable
             .Where(name => name.StartsWith("SLURM_", StringComparison.Ordinal) || name.StartsWith("SBATCH_", StringComparison.Ordinal))
             .ToDictionary(name => name, _ => (string?)null);
         variables["SLURM_CONF"] = Path.Combine(StateFolder, "slurm.conf");
-        variables[Pipeline.Data.ImagenetteDataset.RootVariable] = PipelineProcess.Dataset;
+        variables[ImagenetteDataset.RootVariable] = PipelineProcess.Dataset;
         variables["PIPELINE_DLL"] = PipelineProcess.Tool;
         return variables;
     }
