@@ -101,6 +101,7 @@ public partial class DeployFileTests
 
     [Theory]
     [InlineData("slurm/sweep.sbatch")]
+    [InlineData("slurm/claim.sbatch")]
     [InlineData("slurm/collect.sbatch")]
     public void Slurm_scripts_run_commands_the_tool_parses(string file)
     {
@@ -108,6 +109,7 @@ public partial class DeployFileTests
         Assert.StartsWith("#!/bin/bash", text);
         var commands = Commands(text, new Dictionary<string, string>
         {
+            ["\"$tool\""] = "pipeline.dll",
             ["$pipeline_file"] = "pipelines/zero-init-seeds.json",
             ["${SLURM_ARRAY_TASK_ID}"] = "5",
             ["${SLURM_ARRAY_TASK_COUNT}"] = "12",
@@ -115,6 +117,26 @@ public partial class DeployFileTests
         Assert.NotEmpty(commands);
         foreach (var args in commands)
             AssertParses(args, file);
+    }
+
+    /// <summary>
+    /// collect.sbatch writes the results page only for a pipeline that publishes its run records (`pipeline results`
+    /// refuses one that does not): its shell test must say what the tool says, for every pipeline in pipelines/.
+    /// </summary>
+    [Fact]
+    public void The_slurm_collect_writes_the_results_page_for_exactly_the_pipelines_that_publish_records()
+    {
+        string condition = File.ReadAllLines(Deploy("slurm/collect.sbatch")).Single(l => l.StartsWith("if grep ", StringComparison.Ordinal))["if ".Length..^"; then".Length];
+        var pipelines = Directory.GetFiles(Path.Combine(PipelineProcess.Repository, "pipelines"), "*.json")
+            .Where(f => Path.GetFileName(f) != "evaluation.json") // the scheduled evaluation's plan, not an experiment
+            .Select(f => (File: f, Publishes: ExperimentPipeline.Load(f).Results.Length > 0)).ToArray();
+        Assert.Contains(pipelines, p => p.Publishes);
+        Assert.Contains(pipelines, p => !p.Publishes);
+        foreach (var (file, publishes) in pipelines)
+        {
+            var shell = ExternalCommand.Run("bash", ["-c", condition.Replace("\"$pipeline_file\"", "\"$1\"", StringComparison.Ordinal), "collect", file]);
+            Assert.True(publishes == (shell.ExitCode == 0), $"{Path.GetFileName(file)}: the tool says it {(publishes ? "publishes" : "publishes nothing")}, collect.sbatch's test `{condition}` exits {shell.ExitCode}");
+        }
     }
 
     private static string JsonNamingLower(string name) => char.ToLowerInvariant(name[0]) + name[1..];

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
 using Pipeline.Evaluation.Tests.Fixtures;
@@ -77,13 +76,13 @@ public sealed class ScheduledEvaluationTests : IDisposable
     public void The_systemd_units_pass_systemd_analyze_and_a_broken_one_does_not()
     {
         // systemd-analyze ships with systemd, on every machine of this project (and .ci/run installs it where missing).
-        var (exit, output) = Run("systemd-analyze", "verify", Scheduled("pipeline-evaluation.service"), Scheduled("pipeline-evaluation.timer"));
+        var (exit, output) = ExternalCommand.Run("systemd-analyze", ["verify", Scheduled("pipeline-evaluation.service"), Scheduled("pipeline-evaluation.timer")]);
         Assert.True(exit == 0 && output.Trim().Length == 0, output);
 
         // The check bites: the same unit with a relative ExecStart is rejected.
         string broken = Path.Combine(_models.Folder, "pipeline-evaluation.service");
         File.WriteAllText(broken, File.ReadAllText(Scheduled("pipeline-evaluation.service")).Replace("ExecStart=/usr/bin/dotnet", "ExecStart=dotnet-nowhere", StringComparison.Ordinal));
-        (exit, output) = Run("systemd-analyze", "verify", broken);
+        (exit, output) = ExternalCommand.Run("systemd-analyze", ["verify", broken]);
         Assert.True(exit != 0 || output.Contains("ExecStart", StringComparison.Ordinal), output);
     }
 
@@ -100,16 +99,5 @@ public sealed class ScheduledEvaluationTests : IDisposable
             Assert.Contains("dotnet cake --target=ScheduledEvaluation", File.ReadAllText(Scheduled(file)));
         string cron = File.ReadAllLines(Scheduled("crontab")).Single(l => l.Length > 0 && !l.StartsWith('#'));
         Assert.Equal(5, cron.Split(' ').TakeWhile(f => !f.StartsWith("cd", StringComparison.Ordinal)).Count()); // five time fields
-    }
-
-    private static (int ExitCode, string Output) Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-            info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Pipeline.Experiments;
 
 namespace Pipeline.Cli.Tests;
@@ -9,7 +8,7 @@ namespace Pipeline.Cli.Tests;
 /// exactly once, a killed worker's run resumed by the next, and the results equal to a single process's, bit for bit.
 /// Tiny runs (64 px, 130 training images, 3 epochs of 2 steps); about two minutes on 2 cores.
 /// </summary>
-public sealed partial class SweepTests(SweepTests.Reference reference) : IClassFixture<SweepTests.Reference>
+public sealed class SweepTests(SweepTests.Reference reference) : IClassFixture<SweepTests.Reference>
 {
     /// <summary>The sweep, and its runs done by a single process: what every other way of running it must match.</summary>
     public sealed class Reference : IDisposable
@@ -37,7 +36,7 @@ public sealed partial class SweepTests(SweepTests.Reference reference) : IClassF
             Single = NewWorkspace("single");
             var (exit, output) = PipelineProcess.Run(Single, "run", "sweep.json");
             Assert.True(exit == 0, output);
-            RunNames = Trained(output);
+            RunNames = WorkerOutput.Trained(output);
         }
 
         public string NewWorkspace(string name)
@@ -50,11 +49,6 @@ public sealed partial class SweepTests(SweepTests.Reference reference) : IClassF
 
         public void Dispose() => Directory.Delete(Root, recursive: true);
     }
-
-    [GeneratedRegex(@"^trained (\S+)$", RegexOptions.Multiline)]
-    private static partial Regex TrainedLine();
-
-    private static IReadOnlyList<string> Trained(string output) => TrainedLine().Matches(output).Select(m => m.Groups[1].Value).ToArray();
 
     /// <summary>Weights and per-epoch losses and accuracies of every run: equal to the single process's; and every run published.</summary>
     private void AssertSameResults(string workspace)
@@ -74,7 +68,7 @@ public sealed partial class SweepTests(SweepTests.Reference reference) : IClassF
     {
         var (exit, output) = PipelineProcess.Run(workspace, "run", "sweep.json", "--collect");
         Assert.True(exit == 0, output);
-        Assert.Empty(Trained(output));
+        Assert.Empty(WorkerOutput.Trained(output));
         Assert.True(File.Exists(Path.Combine(workspace, "reports", "sweep", "report.json")), output);
         Assert.Equal(Scores(reference.Single), Scores(workspace));
     }
@@ -109,7 +103,7 @@ public sealed partial class SweepTests(SweepTests.Reference reference) : IClassF
         var (exitB, outputB) = b.Wait(TimeSpan.FromMinutes(10));
         Assert.True(exitA == 0 && exitB == 0, outputA + outputB);
 
-        Assert.Equal(reference.RunNames.Order(), Trained(outputA).Concat(Trained(outputB)).Order());
+        Assert.Equal(reference.RunNames.Order(), WorkerOutput.Trained(outputA).Concat(WorkerOutput.Trained(outputB)).Order());
         AssertSameResults(workspace);
         AssertCollects(workspace);
     }
@@ -120,7 +114,7 @@ public sealed partial class SweepTests(SweepTests.Reference reference) : IClassF
         string workspace = reference.NewWorkspace("shards");
         var (exit, output) = PipelineProcess.Run(workspace, "run", "sweep.json", "--shard", "0/3");
         Assert.True(exit == 0, output);
-        Assert.Equal([reference.RunNames[0], reference.RunNames[3]], Trained(output));
+        Assert.Equal([reference.RunNames[0], reference.RunNames[3]], WorkerOutput.Trained(output));
 
         // Collecting early names what is missing and reports nothing.
         (exit, output) = PipelineProcess.Run(workspace, "run", "sweep.json", "--collect");
@@ -133,8 +127,8 @@ public sealed partial class SweepTests(SweepTests.Reference reference) : IClassF
         using var third = PipelineProcess.Start(workspace, "run", "sweep.json", "--shard", "2/3");
         var outputs = new[] { second.Wait(TimeSpan.FromMinutes(10)), third.Wait(TimeSpan.FromMinutes(10)) };
         Assert.All(outputs, o => Assert.True(o.ExitCode == 0, o.Output));
-        Assert.Equal([reference.RunNames[1]], Trained(outputs[0].Output));
-        Assert.Equal([reference.RunNames[2]], Trained(outputs[1].Output));
+        Assert.Equal([reference.RunNames[1]], WorkerOutput.Trained(outputs[0].Output));
+        Assert.Equal([reference.RunNames[2]], WorkerOutput.Trained(outputs[1].Output));
         AssertSameResults(workspace);
         AssertCollects(workspace);
     }
@@ -162,7 +156,7 @@ public sealed partial class SweepTests(SweepTests.Reference reference) : IClassF
         var (exit, output) = PipelineProcess.Run(workspace, "run", "sweep.json", "--claim");
         Assert.True(exit == 0, output);
         Assert.Contains("resuming after epoch", output);
-        Assert.Equal(reference.RunNames, Trained(output));
+        Assert.Equal(reference.RunNames, WorkerOutput.Trained(output));
         AssertSameResults(workspace);
     }
 
