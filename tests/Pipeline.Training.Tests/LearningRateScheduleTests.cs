@@ -54,10 +54,12 @@ public class LearningRateScheduleTests
     public void The_sgd_recipe_warms_up_linearly_from_lr_over_100_for_5_percent_then_decays_by_cosine_to_zero_at_constant_momentum()
     {
         var schedule = new LearningRateSchedule(Recipe.Sgd, 1000);
-        Assert.Equal(0.1 / 100, schedule.At(0).LearningRate, 12);
-        Assert.Equal((0.1 / 100 + 0.1) / 2, schedule.At(25).LearningRate, 12); // linear: half-way is the mid-point
-        Assert.Equal(0.1, schedule.At(50).LearningRate, 12);
-        Assert.Equal(0.1 / 2, schedule.At(525).LearningRate, 12);           // cosine: half-way is half
+        double peak = Recipe.Sgd.LrMax;
+        Assert.Equal(0.025, peak);
+        Assert.Equal(peak / 100, schedule.At(0).LearningRate, 12);
+        Assert.Equal((peak / 100 + peak) / 2, schedule.At(25).LearningRate, 12); // linear: half-way is the mid-point
+        Assert.Equal(peak, schedule.At(50).LearningRate, 12);
+        Assert.Equal(peak / 2, schedule.At(525).LearningRate, 12);           // cosine: half-way is half
         Assert.Equal(0, schedule.At(1000).LearningRate, 12);
         Assert.All(Enumerable.Range(0, 1001), s => Assert.Equal(0.9, schedule.At(s).Momentum, 12));
         var lrs = Enumerable.Range(0, 1001).Select(s => schedule.At(s).LearningRate).ToArray();
