@@ -11,13 +11,22 @@ public static class ExportedResNets
 {
     static ExportedResNets() => TorchRuntime.EnsureLoaded();
 
+    private static readonly object s_globalGenerator = new();
+
     /// <summary>Exports a ResNet of <paramref name="config"/> to <paramref name="path"/>; input 72 → crop 64 keeps it fast.</summary>
     public static string Export(string path, ResNetConfig config, int input = 72, int crop = 64, IReadOnlyList<ModelClass>? classes = null,
         long seed = 1, double valTop1 = double.NaN, string runName = "")
     {
         classes ??= Imagenette.Classes;
-        manual_seed(seed);
-        using var model = ResNet.Create(config with { NumClasses = classes.Count });
+        // libtorch has one global random generator: seeding and building run as one step, never interleaved with
+        // another test's (xunit runs test classes in parallel), so the same seed always gives the same weights.
+        ResNet model;
+        lock (s_globalGenerator)
+        {
+            manual_seed(seed);
+            model = ResNet.Create(config with { NumClasses = classes.Count });
+        }
+        using var _ = model;
         model.eval();
         var metadata = new ModelMetadata
         {
