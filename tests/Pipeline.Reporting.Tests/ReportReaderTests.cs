@@ -138,7 +138,7 @@ public sealed class ReportReaderTests : IClassFixture<ReportReaderTests.WrittenR
         Assert.Contains("# Evaluation of 3 model(s) on colours", md);
         Assert.Contains("| tv-s2 | no | fp32 |", md);
         Assert.Contains("| timm-zero-s1 | yes | fp32 |", md);
-        Assert.Contains("| tv-s2 | tiny | mean-colour |", md); // the details table
+        Assert.Contains("| tv-s2 | resnet18 | tiny | mean-colour |", md); // the details table
     }
 
     [Fact]
