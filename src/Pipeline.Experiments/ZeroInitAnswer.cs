@@ -43,7 +43,7 @@ public static class ZeroInitAnswer
             severalLengths ? "| epochs | variant | zero-init of each block's last BN γ | val top-1 |" : "| variant | zero-init of each block's last BN γ | val top-1 |",
             severalLengths ? "|---|---|---|---|" : "|---|---|---|",
         };
-        lines.AddRange(variants.Select(v => (severalLengths ? $"| {v.Epochs} " : "") + string.Create(c, $"| {Name(v.Flavour, v.ZeroInit)} | {(v.ZeroInit ? "yes" : "no")} | {v.Top1:0.00} % |")));
+        lines.AddRange(variants.Select(v => (severalLengths ? $"| {v.Epochs} " : "") + string.Create(c, $"| {Name(v.Flavour, v.ZeroInit)} | {(v.ZeroInit ? "yes" : "no")} | {NumberText.Fixed(v.Top1)} % |")));
         lines.Add("");
 
         if (!fullSplit)
@@ -51,16 +51,16 @@ public static class ZeroInitAnswer
             // A slice trains too little for a gap to mean anything: say so instead of stating a cost.
             var all = paired.SelectMany(l => l.Runs).ToArray();
             double off = MeanTop1(all, zeroInit: false), on = MeanTop1(all, zeroInit: true);
-            lines.Add(string.Create(c, $"The gap on this slice ({off - on:0.00} pp; chance is 10 %) is not a result: models this small and short learn next to nothing. ") +
+            lines.Add(string.Create(c, $"The gap on this slice ({NumberText.Fixed(off - on)} pp; chance is 10 %) is not a result: models this small and short learn next to nothing. ") +
                       "`dotnet cake` runs the main job, which answers the question.");
             return lines;
         }
         foreach (var (epochs, lengthRuns) in paired)
         {
             double off = MeanTop1(lengthRuns, zeroInit: false), on = MeanTop1(lengthRuns, zeroInit: true);
-            string effect = off >= on ? string.Create(c, $"costs {off - on:0.00} pp") : string.Create(c, $"gains {on - off:0.00} pp");
+            string effect = off >= on ? string.Create(c, $"costs {NumberText.Fixed(off - on)} pp") : string.Create(c, $"gains {NumberText.Fixed(on - off)} pp");
             lines.Add(string.Create(c, $"**Zero-initialising the last BatchNorm γ of every residual block {effect}** of top-1 after {epochs} epochs: ") +
-                      string.Create(c, $"{off:0.00} % without it, {on:0.00} % with it (chance: 10 %). timm does it by default (`zero_init_last=True`), torchvision does not (`zero_init_residual=False`)."));
+                      string.Create(c, $"{NumberText.Fixed(off)} % without it, {NumberText.Fixed(on)} % with it (chance: 10 %). timm does it by default (`zero_init_last=True`), torchvision does not (`zero_init_residual=False`)."));
             var atLength = variants.Where(v => v.Epochs == epochs).ToArray();
             var timmOn = atLength.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && v.ZeroInit);
             var timmOff = atLength.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && !v.ZeroInit);
@@ -68,9 +68,9 @@ public static class ZeroInitAnswer
             if (timmOn is not null && timmOff is not null)
             {
                 string same = torchvisionOff is not null && torchvisionOff.Weights.SequenceEqual(timmOff.Weights)
-                    ? string.Create(c, $": exactly torchvision's {torchvisionOff.Top1:0.00} %, with the same weights (same SHA-256), so the flag is the whole difference between the libraries")
+                    ? string.Create(c, $": exactly torchvision's {NumberText.Fixed(torchvisionOff.Top1)} %, with the same weights (same SHA-256), so the flag is the whole difference between the libraries")
                     : "";
-                lines.Add(string.Create(c, $"**Flipping timm's flag** (`zero_init_last=False`) moves it from {timmOn.Top1:0.00} % to {timmOff.Top1:0.00} %{same}."));
+                lines.Add(string.Create(c, $"**Flipping timm's flag** (`zero_init_last=False`) moves it from {NumberText.Fixed(timmOn.Top1)} % to {NumberText.Fixed(timmOff.Top1)} %{same}."));
             }
         }
         if (seeds == 1)

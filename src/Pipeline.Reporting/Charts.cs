@@ -226,7 +226,4 @@ public static partial class Charts
         }
         return plot;
     }
-
-    internal static string Pct(double fraction) =>
-        double.IsFinite(fraction) ? (fraction * 100).ToString("0.00", CultureInfo.InvariantCulture) : "–";
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
 using Pipeline.Experiments;
+using static Pipeline.Experiments.NumberText;
 
 namespace Pipeline.Reporting;
 
@@ -64,19 +65,14 @@ public static partial class ReportWriter
     public static string ToJson(EvaluationReport report) =>
         JsonSerializer.Serialize(ReportDocument.From(report), ReportDocument.JsonOptions);
 
-    private static string F(double v, string format) =>
-        double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
-
-    private static string Pct(double fraction) => Charts.Pct(fraction);
-
     private static string Delta(ModelReport r) =>
-        r.Comparison?.Top1DeltaPp is double d ? d.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + (r.Comparison.IsRegression ? " REGRESSION" : "")
+        r.Comparison?.Top1DeltaPp is double d ? Signed(d) + (r.Comparison.IsRegression ? " REGRESSION" : "")
         : r.Comparison is null ? "" : "first";
 
     private static string Gap(ModelReport r) =>
-        r.Agreement is { } a ? a.GapPp.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + (a.Flagged ? " ⚠" : "") : "";
+        r.Agreement is { } a ? Signed(a.GapPp) + (a.Flagged ? " ⚠" : "") : "";
 
-    private static string Top1(ModelReport r) => Pct(r.Evaluation.Metrics.Top1) + (r.Evaluation.Chance.AboveChance ? "" : " ⚠ chance");
+    private static string Top1(ModelReport r) => Percent(r.Evaluation.Metrics.Top1) + (r.Evaluation.Chance.AboveChance ? "" : " ⚠ chance");
 
     /// <summary>The comparison table's columns, shared by Markdown and HTML: what a reader compares models by.</summary>
     private static readonly (string Header, Func<ModelReport, string> Cell)[] SummaryColumns =
@@ -87,11 +83,11 @@ public static partial class ReportWriter
         ("epochs", r => r.Evaluation.Metadata.Epochs.ToString(CultureInfo.InvariantCulture)),
         ("seed", r => r.Evaluation.Metadata.Seed.ToString(CultureInfo.InvariantCulture)),
         ("top-1 %", Top1),
-        ("top-5 %", r => Pct(r.Evaluation.Metrics.Top5)),
-        ("trainer top-1 %", r => r.Agreement is { } a ? Pct(a.TrainerTop1) : "–"),
+        ("top-5 %", r => Percent(r.Evaluation.Metrics.Top5)),
+        ("trainer top-1 %", r => r.Agreement is { } a ? Percent(a.TrainerTop1) : Missing),
         ("gap pp", Gap),
         ("Δ top-1 vs baseline pp", Delta),
-        ("images/s", r => F(r.Evaluation.ImagesPerSecond, "0.0")),
+        ("images/s", r => Fixed(r.Evaluation.ImagesPerSecond, "0.0")),
     ];
 
     /// <summary>The first columns (model … seed) are text, left-aligned; the rest are numbers.</summary>
@@ -105,10 +101,10 @@ public static partial class ReportWriter
         ("flavour", r => r.Evaluation.Metadata.Flavour),
         ("head", r => r.Evaluation.Metadata.Head),
         ("recipe", r => r.Evaluation.Metadata.Recipe),
-        ("macro acc %", r => Pct(r.Evaluation.Metrics.MacroAccuracy)),
-        ("log-loss", r => F(r.Evaluation.Metrics.LogLoss, "0.000")),
-        ("log-loss red.", r => F(r.Evaluation.Metrics.LogLossReduction, "0.000")),
-        ("wall s", r => F(r.Evaluation.WallSeconds, "0.0")),
+        ("macro acc %", r => Percent(r.Evaluation.Metrics.MacroAccuracy)),
+        ("log-loss", r => Fixed(r.Evaluation.Metrics.LogLoss, "0.000")),
+        ("log-loss red.", r => Fixed(r.Evaluation.Metrics.LogLossReduction, "0.000")),
+        ("wall s", r => Fixed(r.Evaluation.WallSeconds, "0.0")),
         ("file", r => DisplayPath.Of(r.Evaluation.ModelPath)),
     ];
 
@@ -138,7 +134,7 @@ public static partial class ReportWriter
         md.AppendLine($"- Run `{run.RunId}`, {run.StartedUtc.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, project {run.ProjectVersion}");
         md.AppendLine($"- {run.Examples} images, examples fingerprint `{Short(run.ExamplesFingerprint)}`, dataset fingerprint `{Short(run.DatasetFingerprint)}`");
         md.AppendLine($"- Device: {string.Join("; ", run.Models.Select(m => m.Device).Distinct())}");
-        md.AppendLine($"- History: {(report.HistoryPath is null ? "not kept" : $"`{report.HistoryPath}`, regression = top-1 drop over {report.RegressionThresholdPp:0.##} pp")}");
+        md.AppendLine($"- History: {(report.HistoryPath is null ? "not kept" : $"`{report.HistoryPath}`, regression = top-1 drop over {Fixed(report.RegressionThresholdPp, "0.##")} pp")}");
         md.AppendLine();
         AppendTable(md, report, SummaryColumns, TextColumns);
         var atChance = report.AtChance.ToArray();
@@ -161,7 +157,7 @@ public static partial class ReportWriter
             foreach (var r in regressions)
             {
                 var c = r.Comparison!;
-                md.AppendLine($"- **{r.Evaluation.ModelName}**: top-1 {Pct(c.Baseline!.Top1)} % → {Pct(c.Current.Top1)} % ({c.Top1DeltaPp:+0.00;-0.00} pp) against " +
+                md.AppendLine($"- **{r.Evaluation.ModelName}**: top-1 {Percent(c.Baseline!.Top1)} % → {Percent(c.Current.Top1)} % ({Signed(c.Top1DeltaPp ?? double.NaN)} pp) against " +
                               $"its {c.BaselineKind} record of {c.Baseline.TimestampUtc.UtcDateTime:yyyy-MM-dd HH:mm} UTC; " +
                               (c.ModelChanged ? "the model file changed (retrained or re-exported)." : "same model file: the evaluation changed (code, packages, device or data)."));
             }
@@ -173,7 +169,7 @@ public static partial class ReportWriter
         if (report.Models.All(r => r.Agreement is null))
             md.AppendLine("No model states its trainer's val top-1, and no training run was found: nothing to compare.");
         foreach (var r in report.Models.Where(r => r.Agreement is not null))
-            md.AppendLine($"- {r.Evaluation.ModelName}: ML.NET {Pct(r.Agreement!.MlNetTop1)} % vs trainer {Pct(r.Agreement.TrainerTop1)} % ({r.Agreement.GapPp:+0.00;-0.00;0.00} pp). {r.Agreement.Note}");
+            md.AppendLine($"- {r.Evaluation.ModelName}: ML.NET {Percent(r.Agreement!.MlNetTop1)} % vs trainer {Percent(r.Agreement.TrainerTop1)} % ({Signed(r.Agreement.GapPp)} pp). {r.Agreement.Note}");
         md.AppendLine();
 
         md.AppendLine("## Per-class recall (%)");
@@ -184,7 +180,7 @@ public static partial class ReportWriter
         foreach (var c in classes)
         {
             md.AppendLine($"| {c.Name} | " + string.Join(" | ", report.Models.Select(r =>
-                Pct(r.Evaluation.Metrics.PerClass.FirstOrDefault(x => x.Id == c.Id)?.Recall ?? double.NaN))) + " |");
+                Percent(r.Evaluation.Metrics.PerClass.FirstOrDefault(x => x.Id == c.Id)?.Recall ?? double.NaN))) + " |");
         }
         md.AppendLine();
         md.AppendLine("## Training runs");
@@ -200,7 +196,7 @@ public static partial class ReportWriter
             md.AppendLine("| model | records | first top-1 % | latest | change pp | best | latest below best pp |");
             md.AppendLine("|:---|---:|---:|---:|---:|---:|---:|");
             foreach (var t in trends)
-                md.AppendLine($"| {t.ModelName} | {t.Records.Count} | {Pct(t.First.Top1)} | {Pct(t.Latest.Top1)} | {F(t.ChangePp, "+0.00;-0.00;0.00")} | {Pct(t.Best.Top1)} | {F(t.BelowBestPp, "0.00")} |");
+                md.AppendLine($"| {t.ModelName} | {t.Records.Count} | {Percent(t.First.Top1)} | {Percent(t.Latest.Top1)} | {Signed(t.ChangePp)} | {Percent(t.Best.Top1)} | {Fixed(t.BelowBestPp, "0.00")} |");
             md.AppendLine();
         }
         md.AppendLine("## Details");
@@ -255,7 +251,7 @@ public static partial class ReportWriter
             <p class="meta">Run <code>{{H(run.RunId)}}</code> · {{run.StartedUtc.UtcDateTime:yyyy-MM-dd HH:mm:ss}} UTC · project {{H(run.ProjectVersion)}} ·
             {{run.Examples}} images · examples <code>{{H(Short(run.ExamplesFingerprint))}}</code> · dataset <code>{{H(Short(run.DatasetFingerprint))}}</code><br>
             Device: <strong>{{H(string.Join("; ", run.Models.Select(m => m.Device).Distinct()))}}</strong> ·
-            History: {{(report.HistoryPath is null ? "not kept" : $"<code>{H(report.HistoryPath)}</code>, regression = top-1 drop over {report.RegressionThresholdPp:0.##} pp")}}</p>
+            History: {{(report.HistoryPath is null ? "not kept" : $"<code>{H(report.HistoryPath)}</code>, regression = top-1 drop over {Fixed(report.RegressionThresholdPp, "0.##")} pp")}}</p>
             """);
 
         int regressions = report.Regressions.Count();
@@ -315,8 +311,8 @@ public static partial class ReportWriter
             {
                 var a = r.Agreement!;
                 // "agrees" is about agreement only: a model at chance agrees with a trainer that learned nothing, and says so beside it.
-                html.AppendLine($"<li class=\"note\"><strong>{H(r.Evaluation.ModelName)}</strong>: ML.NET {Pct(a.MlNetTop1)} % vs trainer {Pct(a.TrainerTop1)} % " +
-                                $"({a.GapPp:+0.00;-0.00;0.00} pp) {(a.Flagged ? "<span class=\"badge warn\">gap</span>" : "<span class=\"badge ok\">agrees</span>")}" +
+                html.AppendLine($"<li class=\"note\"><strong>{H(r.Evaluation.ModelName)}</strong>: ML.NET {Percent(a.MlNetTop1)} % vs trainer {Percent(a.TrainerTop1)} % " +
+                                $"({Signed(a.GapPp)} pp) {(a.Flagged ? "<span class=\"badge warn\">gap</span>" : "<span class=\"badge ok\">agrees</span>")}" +
                                 $"{(r.Evaluation.Chance.AboveChance ? "" : " <span class=\"badge warn\">at chance</span>")}<br>{H(a.Note)}</li>");
             }
             html.AppendLine("</ul>");
@@ -353,7 +349,7 @@ public static partial class ReportWriter
             html.AppendLine("<h2>History</h2>");
             html.AppendLine("<table><tr><th class=\"l\">model</th><th>records</th><th>first top-1 %</th><th>latest</th><th>change pp</th><th>best</th><th>latest below best pp</th></tr>");
             foreach (var t in trends)
-                html.AppendLine($"<tr><td class=\"l\">{H(t.ModelName)}</td><td>{t.Records.Count}</td><td>{Pct(t.First.Top1)}</td><td>{Pct(t.Latest.Top1)}</td><td>{F(t.ChangePp, "+0.00;-0.00;0.00")}</td><td>{Pct(t.Best.Top1)}</td><td{(t.BelowBestPp > report.RegressionThresholdPp ? " class=\"flag\"" : "")}>{F(t.BelowBestPp, "0.00")}</td></tr>");
+                html.AppendLine($"<tr><td class=\"l\">{H(t.ModelName)}</td><td>{t.Records.Count}</td><td>{Percent(t.First.Top1)}</td><td>{Percent(t.Latest.Top1)}</td><td>{Signed(t.ChangePp)}</td><td>{Percent(t.Best.Top1)}</td><td{(t.BelowBestPp > report.RegressionThresholdPp ? " class=\"flag\"" : "")}>{Fixed(t.BelowBestPp, "0.00")}</td></tr>");
             html.AppendLine("</table>");
             if (trends.Any(t => t.Records.Count > 1))
                 html.AppendLine("<div class=\"plots\">" + Charts.ToSvg(Charts.HistoryTrend(report.History), 900, 360) + "</div>");
@@ -365,7 +361,7 @@ public static partial class ReportWriter
             var m = r.Evaluation;
             html.AppendLine($"<h2>{H(m.ModelName)}</h2>");
             html.AppendLine($"<p class=\"meta\"><code>{H(DisplayPath.Of(m.ModelPath))}</code> · sha256 <code>{H(Short(m.ModelSha256))}</code> · {H(m.Device)} · " +
-                            $"{F(m.ImagesPerSecond, "0.0")} images/s · metadata {(m.MetadataFromFile ? "from the file" : "given explicitly")}</p>");
+                            $"{Fixed(m.ImagesPerSecond, "0.0")} images/s · metadata {(m.MetadataFromFile ? "from the file" : "given explicitly")}</p>");
             html.AppendLine("<div class=\"plots\">");
             int classes = m.Metrics.PerClass.Count;
             html.AppendLine(Charts.ToSvg(Charts.ConfusionHeatMap(m), Charts.ConfusionHeatMapWidth(classes), Charts.ClassPlotHeight(classes)));
@@ -373,7 +369,7 @@ public static partial class ReportWriter
             html.AppendLine("</div>");
             html.AppendLine("<table><tr><th class=\"l\">class</th><th class=\"l\">id</th><th>images</th><th>precision %</th><th>recall %</th><th>log-loss</th></tr>");
             foreach (var c in m.Metrics.PerClass)
-                html.AppendLine($"<tr><td class=\"l\">{H(c.Name)}</td><td class=\"l\">{H(c.Id)}</td><td>{c.Support}</td><td>{Pct(c.Precision)}</td><td>{Pct(c.Recall)}</td><td>{F(c.LogLoss, "0.000")}</td></tr>");
+                html.AppendLine($"<tr><td class=\"l\">{H(c.Name)}</td><td class=\"l\">{H(c.Id)}</td><td>{c.Support}</td><td>{Percent(c.Precision)}</td><td>{Percent(c.Recall)}</td><td>{Fixed(c.LogLoss, "0.000")}</td></tr>");
             html.AppendLine("</table>");
         }
         html.AppendLine($"<p class=\"meta\">Written by Pipeline.Reporting {H(ProjectVersion.Current)}; report.json next to this file has every number.</p>");

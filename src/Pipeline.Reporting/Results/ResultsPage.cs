@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Experiments;
+using static Pipeline.Experiments.NumberText;
 
 namespace Pipeline.Reporting.Results;
 
@@ -104,7 +105,7 @@ public static class ResultsPage
         Bf16(md, all);
         md.AppendLine("## Runs").AppendLine();
         foreach (var run in all)
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- [{run.Spec.Name}]({Relative(run)}/summary.md): {F(run.Top1)} %{(run.Evaluation is null ? "" : $" (ML.NET {F(run.MlNetTop1)} %)")}, {run.Summary.WallSeconds / 60:0.0} min, project {run.Summary.Version}"));
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- [{run.Spec.Name}]({Relative(run)}/summary.md): {Fixed(run.Top1)} %{(run.Evaluation is null ? "" : $" (ML.NET {Fixed(run.MlNetTop1)} %)")}, {Fixed(run.Summary.WallSeconds / 60, "0.0")} min, project {run.Summary.Version}"));
 
         files[PageFile] = md.ToString();
         files[JsonFile] = JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n";
@@ -148,14 +149,14 @@ public static class ResultsPage
         }
         md.AppendLine();
         md.AppendLine(string.Create(c, $"**Paired gap (off − on) over {l.Pairs.Count} seeds: {Signed(l.Gap.Spread.Mean)} pp, 95 % CI [{Signed(l.Gap.TLow)}, {Signed(l.Gap.THigh)}]** ") +
-                      string.Create(c, $"(Student's t on the paired differences, {l.Pairs.Count - 1} df; percentile bootstrap, {PairedComparison.BootstrapResamples:N0} resamples: [{Signed(l.Gap.BootstrapLow)}, {Signed(l.Gap.BootstrapHigh)}]). ") +
+                      string.Create(c, $"(Student's t on the paired differences, {l.Pairs.Count - 1} df; percentile bootstrap, {Fixed(PairedComparison.BootstrapResamples, "N0")} resamples: [{Signed(l.Gap.BootstrapLow)}, {Signed(l.Gap.BootstrapHigh)}]). ") +
                       (l.MlNetGap.Differences.Count > 1 ? $"Scored by ML.NET instead: {Signed(l.MlNetGap.Spread.Mean)} pp [{Signed(l.MlNetGap.TLow)}, {Signed(l.MlNetGap.THigh)}]. " : "") +
                       (l.Gap.Significant ? "The interval excludes zero." : "The interval includes zero: these seeds do not establish the sign."));
         md.AppendLine();
         md.AppendLine("| seed | off | on | gap (pp) | ML.NET off | ML.NET on |");
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var p in l.Pairs)
-            md.AppendLine($"| {p.Seed} | {F(p.Off.Top1)} | {F(p.On.Top1)} | {Signed(p.Off.Top1 - p.On.Top1)} | {F(p.Off.MlNetTop1)} | {F(p.On.MlNetTop1)} |");
+            md.AppendLine($"| {p.Seed} | {Fixed(p.Off.Top1)} | {Fixed(p.On.Top1)} | {Signed(p.Off.Top1 - p.On.Top1)} | {Fixed(p.Off.MlNetTop1)} | {Fixed(p.On.MlNetTop1)} |");
         md.AppendLine();
 
         // The flavours: same flag and seed must be the same network, trained to the same weights.
@@ -168,7 +169,7 @@ public static class ResultsPage
             foreach (var (timm, twin) in checks)
             {
                 bool same = timm.Summary.ModelSha256 == twin!.Summary.ModelSha256;
-                md.AppendLine($"- seed {timm.Spec.Seed}, zero-init {(timm.ZeroInit ? "on" : "off")}: timm {F(timm.Top1)} %, torchvision {F(twin.Top1)} %; " +
+                md.AppendLine($"- seed {timm.Spec.Seed}, zero-init {(timm.ZeroInit ? "on" : "off")}: timm {Fixed(timm.Top1)} %, torchvision {Fixed(twin.Top1)} %; " +
                               (same ? $"the same model.bin (SHA-256 `{timm.Summary.ModelSha256[..12]}…`)." : $"**different** weights (`{timm.Summary.ModelSha256[..12]}…` vs `{twin.Summary.ModelSha256[..12]}…`)."));
             }
             md.AppendLine();
@@ -178,7 +179,7 @@ public static class ResultsPage
         md.AppendLine("| variant | published, 256 px | here: mean of the arm |");
         md.AppendLine("|---|---|---|");
         foreach (var (variant, zeroInit, top1) in Published)
-            md.AppendLine($"| {variant} | {F(top1)} | {F(Spread.Of((zeroInit ? on : off).Select(r => r.Top1).ToArray()).Mean)} |");
+            md.AppendLine($"| {variant} | {Fixed(top1)} | {Fixed(Spread.Of((zeroInit ? on : off).Select(r => r.Top1).ToArray()).Mean)} |");
         md.AppendLine();
         md.AppendLine(string.Create(c, $"What differs: {size} px instead of 256 px (four times fewer pixels; small images favour shallow networks, which may change the size of the gap); ") +
                       "this project's Imagenette copy, whose images were squashed to 224 × 224 as a whole (aspect ratio not kept), where the original runs read full-size images; " +
@@ -228,20 +229,20 @@ public static class ResultsPage
                 if (a.Length > 0 && b.Length > 0)
                     gap = Signed((a.Average() - b.Average()) * 100);
             }
-            md.AppendLine($"| {DynamicsTable.Label(p)} | {F(DynamicsTable.MeanActiveBlocks(off, p), "0.#")} | {F(DynamicsTable.MeanActiveBlocks(on, p), "0.#")} | " +
-                          $"{F(DynamicsTable.MedianContribution(off, p), "0.000")} | {F(DynamicsTable.MedianContribution(on, p), "0.000")} | " +
-                          $"{F(DynamicsTable.MeanGradNorm(off, p, "layer1"), "0.000")} | {F(DynamicsTable.MeanGradNorm(on, p, "layer1"), "0.000")} | {gap} |");
+            md.AppendLine($"| {DynamicsTable.Label(p)} | {Fixed(DynamicsTable.MeanActiveBlocks(off, p), "0.#")} | {Fixed(DynamicsTable.MeanActiveBlocks(on, p), "0.#")} | " +
+                          $"{Fixed(DynamicsTable.MedianContribution(off, p), "0.000")} | {Fixed(DynamicsTable.MedianContribution(on, p), "0.000")} | " +
+                          $"{Fixed(DynamicsTable.MeanGradNorm(off, p, "layer1"), "0.000")} | {Fixed(DynamicsTable.MeanGradNorm(on, p, "layer1"), "0.000")} | {gap} |");
         }
         md.AppendLine();
         double first = points.FirstOrDefault(p => p > 0);
         int blocks = off[0][0].Blocks.Count;
         double? allActive = points.Where(p => p > 0 && DynamicsTable.MeanActiveBlocks(on, p) >= blocks).Cast<double?>().FirstOrDefault();
         md.AppendLine(
-            $"In numbers: at initialisation the median contribution is {F(DynamicsTable.MedianContribution(off, 0), "0.000")} without zero-init and {F(DynamicsTable.MedianContribution(on, 0), "0.000")} with it; " +
-            $"after {DynamicsTable.Label(first)} of an epoch {F(DynamicsTable.MedianContribution(off, first), "0.000")} and {F(DynamicsTable.MedianContribution(on, first), "0.000")}, " +
-            $"with {F(DynamicsTable.MeanActiveBlocks(on, first), "0.#")} of {blocks} zero-init blocks active; " +
+            $"In numbers: at initialisation the median contribution is {Fixed(DynamicsTable.MedianContribution(off, 0), "0.000")} without zero-init and {Fixed(DynamicsTable.MedianContribution(on, 0), "0.000")} with it; " +
+            $"after {DynamicsTable.Label(first)} of an epoch {Fixed(DynamicsTable.MedianContribution(off, first), "0.000")} and {Fixed(DynamicsTable.MedianContribution(on, first), "0.000")}, " +
+            $"with {Fixed(DynamicsTable.MeanActiveBlocks(on, first), "0.#")} of {blocks} zero-init blocks active; " +
             (allActive is { } all ? $"every zero-init block is active from {DynamicsTable.Label(all)} on. " : "not every zero-init block is active by the end. ") +
-            $"After the last epoch: {F(DynamicsTable.MedianContribution(off, points[^1]), "0.000")} and {F(DynamicsTable.MedianContribution(on, points[^1]), "0.000")}.");
+            $"After the last epoch: {Fixed(DynamicsTable.MedianContribution(off, points[^1]), "0.000")} and {Fixed(DynamicsTable.MedianContribution(on, points[^1]), "0.000")}.");
         md.AppendLine();
     }
 
@@ -265,7 +266,7 @@ public static class ResultsPage
         md.AppendLine("| epochs | seeds | off, mean ± sd | on, mean ± sd | gap off − on (pp) | 95 % CI (t) | bootstrap | smallest gap detectable at 80 % power |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var l in lengths)
-            md.AppendLine($"| {l.Epochs} | {l.Pairs.Count} | {Pm(l.Off)} | {Pm(l.On)} | {Signed(l.Gap.Spread.Mean)} | [{Signed(l.Gap.TLow)}, {Signed(l.Gap.THigh)}] | [{Signed(l.Gap.BootstrapLow)}, {Signed(l.Gap.BootstrapHigh)}] | {F(l.Gap.MinimumDetectableEffect)} |");
+            md.AppendLine($"| {l.Epochs} | {l.Pairs.Count} | {Pm(l.Off)} | {Pm(l.On)} | {Signed(l.Gap.Spread.Mean)} | [{Signed(l.Gap.TLow)}, {Signed(l.Gap.THigh)}] | [{Signed(l.Gap.BootstrapLow)}, {Signed(l.Gap.BootstrapHigh)}] | {Fixed(l.Gap.MinimumDetectableEffect)} |");
         md.AppendLine();
 
         string top1 = $"{pipeline.Name}-top1.svg", gap = $"{pipeline.Name}-gap.svg";
@@ -333,7 +334,7 @@ public static class ResultsPage
         var effects = lengths.Select(l => l.Gap.MinimumDetectableEffect).Where(double.IsFinite).ToArray();
         if (effects.Length == 0)
             return "– (no length has two seeds yet)";
-        string low = F(effects.Min()), high = F(effects.Max());
+        string low = Fixed(effects.Min()), high = Fixed(effects.Max());
         return low == high ? low : $"{low}–{high}";
     }
 
@@ -346,9 +347,9 @@ public static class ResultsPage
             probe = epochs.Sum(e => e.ProbeSeconds), checkpoint = epochs.Sum(e => e.CheckpointSeconds ?? 0);
         md.AppendLine("## Cost").AppendLine();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{runs.Count} runs, {epochs.Length} epochs, {wall / 3600:0.0} hours of wall time on the project's 2-core CPU machine (runs often shared it with development work, so times vary): ") +
+            $"{runs.Count} runs, {epochs.Length} epochs, {Fixed(wall / 3600, "0.0")} hours of wall time on the project's 2-core CPU machine (runs often shared it with development work, so times vary): ") +
             string.Create(CultureInfo.InvariantCulture, $"training {Share(train, wall)}, validation {Share(val, wall)}, the dynamics probe {Share(probe, wall)}, checkpoints {Share(checkpoint, wall)}. ") +
-            string.Create(CultureInfo.InvariantCulture, $"Training ran at {F(runs.Average(r => r.Summary.MeanTrainImagesPerSecond), "0")} images/s on average (per-epoch figures in each run's summary.md)."));
+            string.Create(CultureInfo.InvariantCulture, $"Training ran at {Fixed(runs.Average(r => r.Summary.MeanTrainImagesPerSecond), "0")} images/s on average (per-epoch figures in each run's summary.md)."));
         md.AppendLine();
     }
 
@@ -402,8 +403,6 @@ public static class ResultsPage
         ? p[(i + "/docs/results/".Length)..]
         : p;
 
-    private static string Share(double part, double whole) => whole > 0 ? (part / whole).ToString("0.0 %", CultureInfo.InvariantCulture) : "–";
-    private static string F(double v, string format = "0.00") => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
-    private static string Signed(double v) => double.IsFinite(v) ? v.ToString("+0.00;−0.00;0.00", CultureInfo.InvariantCulture) : "–";
-    private static string Pm(Spread s) => s.Count == 0 ? "–" : s.Count == 1 ? F(s.Mean) : $"{F(s.Mean)} ± {F(s.StandardDeviation)}";
+    private static string Share(double part, double whole) => whole > 0 ? Fixed(part / whole, "0.0 %") : Missing;
+    private static string Pm(Spread s) => s.Count == 0 ? Missing : s.Count == 1 ? Fixed(s.Mean) : $"{Fixed(s.Mean)} ± {Fixed(s.StandardDeviation)}";
 }
