@@ -105,6 +105,20 @@ public sealed class ResultsPageTests : IDisposable
     }
 
     [Fact]
+    public void The_experiments_answer_states_the_gap_the_page_states_from_the_same_records()
+    {
+        // Seed 42 trained in both flavours (the same weights): counted once by both, or the answer said 5.03 pp.
+        var seeds = ExperimentPipeline.Load(Path.Combine(Repository, Seeds));
+        var runs = PublishedRun.Of(seeds, Repository);
+
+        string answer = string.Join("\n", ZeroInitAnswer.For(seeds, runs.Select(r => (r.Spec, r.Summary)).ToArray()));
+        string page = ResultsPage.Build([(seeds, Seeds)], Repository)[ResultsPage.PageFile];
+
+        Assert.Contains("Paired gap (off − on) over 5 seeds: +5.20 pp", page, StringComparison.Ordinal);
+        Assert.Contains("costs 5.20 pp** of top-1 after 5 epochs", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_page_over_runs_of_two_precisions_says_so()
     {
         var seeds = ExperimentPipeline.Load(Path.Combine(Repository, Seeds));

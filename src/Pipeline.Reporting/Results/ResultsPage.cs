@@ -7,13 +7,14 @@ using static Pipeline.Experiments.NumberText;
 namespace Pipeline.Reporting.Results;
 
 /// <summary>One training length of a zero-init comparison: each arm's spread and the paired gap (off − on), in percentage points.</summary>
-public sealed record LengthResult(int Epochs, IReadOnlyList<RunPair> Pairs, Spread Off, Spread On, PairedComparison Gap, PairedComparison MlNetGap)
+public sealed record LengthResult(int Epochs, IReadOnlyList<RunPair<PublishedRun>> Pairs, Spread Off, Spread On, PairedComparison Gap, PairedComparison MlNetGap)
 {
-    public static IReadOnlyList<LengthResult> Of(IReadOnlyList<RunPair> pairs) =>
-        pairs.GroupBy(p => p.Epochs).OrderBy(g => g.Key).Select(g =>
+    /// <summary>One result per condition of <paramref name="pairing"/> (for one depth and recipe: per length), in its order.</summary>
+    public static IReadOnlyList<LengthResult> Of(PairedRuns<PublishedRun> pairing) =>
+        pairing.ByCondition.Select(g =>
         {
             var list = g.ToArray();
-            return new LengthResult(g.Key, list,
+            return new LengthResult(g.Key.Epochs, list,
                 Spread.Of(list.Select(p => p.Off.Top1).ToArray()),
                 Spread.Of(list.Select(p => p.On.Top1).ToArray()),
                 PairedComparison.Of(list.Select(p => p.Off.Top1 - p.On.Top1).ToArray()),
@@ -94,7 +95,7 @@ public static class ResultsPage
         {
             var runs = PublishedRun.Of(pipeline, root);
             all.AddRange(runs);
-            var lengths = LengthResult.Of(RunPair.In(runs));
+            var lengths = LengthResult.Of(RunPairs.Of(runs, r => r.Spec));
             json[pipeline.Name] = Summary(pipeline, runs, lengths);
             if (pipeline.Epochs.Count == 1)
                 ShortRun(md, files, pipeline, runs, lengths);
