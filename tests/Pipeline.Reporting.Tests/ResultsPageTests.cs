@@ -14,54 +14,6 @@ public sealed class ResultsPageTests : IDisposable
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
     [Fact]
-    public void The_paired_t_interval_and_detectable_effect_match_a_hand_computation()
-    {
-        // Differences 1..5: mean 3, sd 1.5811, se 0.7071; t(0.975, 4 df) = 2.7764, t(0.80, 4 df) = 0.9410.
-        var gap = PairedComparison.Of([1, 2, 3, 4, 5]);
-
-        Assert.Equal(3, gap.Spread.Mean, 10);
-        Assert.Equal(1.0368, gap.TLow, 3);
-        Assert.Equal(4.9632, gap.THigh, 3);
-        Assert.Equal((2.7764 + 0.9410) * 0.70711, gap.MinimumDetectableEffect, 3);
-        Assert.True(gap.Significant);
-        Assert.InRange(gap.BootstrapLow, 1.0, 3.0);
-        Assert.InRange(gap.BootstrapHigh, 3.0, 5.0);
-        // One seed gives a mean but no interval; a gap that straddles zero is not significant.
-        Assert.True(double.IsNaN(PairedComparison.Of([2]).TLow));
-        Assert.False(PairedComparison.Of([-1, 1, 0.5]).Significant);
-    }
-
-    [Fact]
-    public void The_gap_trend_matches_a_hand_computation()
-    {
-        // Gaps 4, 3, 1, 0 at 1, 2, 4, 8 epochs (x = 0..3): slope −7/5 = −1.4 per doubling, intercept 4.1; residuals
-        // −0.1, 0.3, −0.3, 0.1 give s² = 0.2 / 2. At 16 epochs (x = 4): 4.1 − 5.6 = −1.5, standard error
-        // √0.1 · √(1/4 + 2.5² / 5) = 0.38730, t(0.975, 2 df) = 4.30265, so the interval is −1.5 ± 1.66641.
-        var trend = GapTrend.Of([(1, 4), (2, 3), (4, 1), (8, 0)], atEpochs: 16)!;
-
-        Assert.Equal(4, trend.Points);
-        Assert.Equal(-1.4, trend.SlopePerDoubling, 10);
-        Assert.Equal(-1.5, trend.Predicted, 10);
-        Assert.Equal(-3.16641, trend.Low, 4);
-        Assert.Equal(0.16641, trend.High, 4);
-        // Two lengths however many seeds, gaps exactly on a line, or an unvalidated run: no interval to speak of.
-        Assert.Null(GapTrend.Of([(5, 2), (10, 1), (10, 3)], 80));
-        Assert.Null(GapTrend.Of([(5, 3), (10, 2), (20, 1)], 80));
-        Assert.Null(GapTrend.Of([(5, 3), (10, 2), (20, double.NaN), (20, 1)], 80));
-    }
-
-    [Theory]
-    [InlineData(1.0, 3.0, "the sign holds up to 80 epochs")]
-    [InlineData(-3.0, -1.0, "the lines cross before 80 epochs")]
-    [InlineData(-1.0, 1.0, "the lines may cross by 80 epochs")]
-    public void The_trend_verdict_reads_the_interval_against_the_measured_sign(double low, double high, string expected)
-    {
-        var trend = new GapTrend(6, -1, 80, (low + high) / 2, low, high);
-
-        Assert.Contains(expected, trend.Verdict(measuredMean: 4.0), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void The_gap_plots_error_bars_span_the_confidence_interval()
     {
         var gap = PairedComparison.Of([1, 2, 3, 4, 5]);
