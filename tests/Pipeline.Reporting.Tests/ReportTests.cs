@@ -72,7 +72,7 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         Assert.DoesNotContain("<script", html);
         Assert.DoesNotContain("<link", html);
         Assert.DoesNotContain("src=\"http", html);
-        Assert.Contains("<h2>Comparison</h2>", html);
+        Assert.Contains("<tr><th class=\"l\">model</th><th class=\"l\">zero-init</th>", html); // the comparison, first
         Assert.Contains("timm-zero-s1: confusion (row-normalised)", html);
         Assert.Contains("tv-s1: per-class precision and recall", html);
         Assert.Contains("Val top-1 per epoch (trainer)", html);

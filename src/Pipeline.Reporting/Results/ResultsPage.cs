@@ -209,7 +209,7 @@ public static class ResultsPage
         md.AppendLine("Each run reads every residual block on the same 40 validation images (4 per class, eval mode) at initialisation, at 1/16, 1/8, 1/4 and 1/2 of the first epoch and after every epoch: " +
                       "the block's *contribution* is ‖branch output‖ / ‖shortcut output‖ (0: the block is the identity), beside the mean |γ| of its last BatchNorm. " +
                       "Lines are the mean over the arm's seeds.").AppendLine();
-        double yMax = ResidualAxisMax([.. off, .. on]);
+        double yMax = DynamicsTable.AxisMax([.. off, .. on]);
         foreach (var (arm, name) in new[] { (off, "off"), (on, "on") })
         {
             string file = $"{pipeline.Name}-contribution-zero-init-{name}.svg";
@@ -246,10 +246,6 @@ public static class ResultsPage
             $"After the last epoch: {Fixed(DynamicsTable.MedianContribution(off, points[^1]), "0.000")} and {Fixed(DynamicsTable.MedianContribution(on, points[^1]), "0.000")}.");
         md.AppendLine();
     }
-
-    /// <summary>A shared y-axis top for contribution plots: the largest contribution, rounded up to a quarter.</summary>
-    internal static double ResidualAxisMax(IEnumerable<IReadOnlyList<DynamicsRecord>> runs) =>
-        Math.Ceiling(runs.SelectMany(r => r).SelectMany(d => d.Blocks).Select(b => b.Contribution).Where(double.IsFinite).DefaultIfEmpty(1).Max() * 4) / 4;
 
     private static void LongRun(StringBuilder md, IDictionary<string, string> files, ExperimentPipeline pipeline, IReadOnlyList<PublishedRun> runs, IReadOnlyList<LengthResult> lengths)
     {
