@@ -21,6 +21,9 @@ public sealed record RunPair<TRun>(PairCondition Condition, int Seed, TRun Off, 
     public int Epochs => Condition.Epochs;
 }
 
+/// <summary>A run that repeats a result already counted: <paramref name="Run"/> is <paramref name="Of"/>'s twin in another flavour.</summary>
+public sealed record RunTwin<TRun>(TRun Run, TRun Of);
+
 /// <summary>Runs paired by <see cref="RunPairs.Of"/>: the pairs, the runs counted in them already (twins), and the runs with no partner.</summary>
 /// <param name="Pairs">Ordered by depth, head, recipe, peak learning rate, length, then seed.</param>
 /// <param name="Twins">
@@ -28,10 +31,17 @@ public sealed record RunPair<TRun>(PairCondition Condition, int Seed, TRun Off, 
 /// torchvision's layouts train to the same weights), in the order given.
 /// </param>
 /// <param name="Unpaired">Runs whose seed has no run with the other flag under the same condition, in the order given: in no gap.</param>
-public sealed record PairedRuns<TRun>(IReadOnlyList<RunPair<TRun>> Pairs, IReadOnlyList<TRun> Twins, IReadOnlyList<TRun> Unpaired)
+public sealed record PairedRuns<TRun>(IReadOnlyList<RunPair<TRun>> Pairs, IReadOnlyList<RunTwin<TRun>> Twins, IReadOnlyList<TRun> Unpaired)
 {
     /// <summary>The pairs of each condition, conditions in the pairs' order.</summary>
     public IEnumerable<IGrouping<PairCondition, RunPair<TRun>>> ByCondition => Pairs.GroupBy(p => p.Condition);
+
+    /// <summary><paramref name="runs"/> (those paired, or some of them) without the twins, in their order: each result once.</summary>
+    public IEnumerable<TRun> WithoutTwins(IEnumerable<TRun> runs)
+    {
+        var twins = Twins.Select(t => t.Run).ToHashSet();
+        return runs.Where(r => !twins.Contains(r));
+    }
 }
 
 /// <summary>
@@ -57,7 +67,8 @@ public static class RunPairs
             .GroupBy(r => (Condition: PairCondition.Of(r.Spec), r.Spec.Seed, ZeroInit: r.Spec.EffectiveZeroInitLast))
             .Select(g => (g.Key, Runs: g.OrderBy(r => r.Spec.Flavour == ResNetFlavour.Torchvision ? 0 : 1).ThenBy(r => r.Spec.Flavour).ThenBy(r => r.Order).ToArray()))
             .ToArray();
-        var twins = results.SelectMany(r => r.Runs.Skip(1)).OrderBy(r => r.Order).Select(r => r.Run).ToArray();
+        var twins = results.SelectMany(r => r.Runs.Skip(1).Select(twin => (twin.Order, Twin: new RunTwin<TRun>(twin.Run, r.Runs[0].Run))))
+            .OrderBy(t => t.Order).Select(t => t.Twin).ToArray();
 
         var pairs = new List<RunPair<TRun>>();
         var unpaired = new List<(TRun Run, int Order)>();

@@ -67,8 +67,9 @@ public class RunPairsTests
         var pair = Assert.Single(pairing.Pairs);
         Assert.Same(off, pair.Off);
         Assert.Same(on, pair.On);
-        Assert.Equal([timmOn, timmOff], pairing.Twins);
+        Assert.Equal([new RunTwin<RunSpec>(timmOn, on), new RunTwin<RunSpec>(timmOff, off)], pairing.Twins);
         Assert.Empty(pairing.Unpaired);
+        Assert.Equal([off, on], pairing.WithoutTwins([timmOn, timmOff, off, on]));
     }
 
     [Fact]

@@ -85,14 +85,13 @@ public sealed class StatisticsTests
     }
 
     [Theory]
-    [InlineData(1.0, 3.0, "the sign holds up to 80 epochs")]
-    [InlineData(-3.0, -1.0, "the lines cross before 80 epochs")]
-    [InlineData(-1.0, 1.0, "the lines may cross by 80 epochs")]
-    public void The_trend_verdict_reads_the_interval_against_the_measured_sign(double low, double high, string expected)
+    [InlineData(1.0, 3.0, TrendOutlook.SignHolds)]
+    [InlineData(-3.0, -1.0, TrendOutlook.Crosses)]
+    [InlineData(-1.0, 1.0, TrendOutlook.MayCross)]
+    public void The_trend_outlook_reads_the_interval_against_the_measured_sign(double low, double high, TrendOutlook expected)
     {
         var trend = new GapTrend(6, -1, 80, (low + high) / 2, low, high);
 
-        Assert.Contains(expected, trend.Verdict(measuredMean: 4.0), StringComparison.Ordinal);
+        Assert.Equal(expected, trend.Outlook(measuredMean: 4.0));
     }
-
 }

@@ -37,11 +37,22 @@ public sealed record GapTrend(int Points, double SlopePerDoubling, int AtEpochs,
         return new GapTrend(n, slope, atEpochs, predicted, predicted - halfWidth, predicted + halfWidth);
     }
 
-    /// <summary>What the interval says against the sign of the gaps measured (<paramref name="measuredMean"/>): the sign holds, flips, or may flip.</summary>
-    public string Verdict(double measuredMean) =>
-        (Low > 0 || High < 0) && Math.Sign(Low) == Math.Sign(measuredMean)
-            ? $"The interval excludes zero on the side measured: on this trend the sign holds up to {AtEpochs} epochs."
-            : Low > 0 || High < 0
-                ? $"The interval lies wholly on the other side of zero: on this trend the lines cross before {AtEpochs} epochs, so that length is worth training."
-                : $"The interval includes zero: on this trend the lines may cross by {AtEpochs} epochs, so that length is worth training.";
+    /// <summary>What the interval at <see cref="AtEpochs"/> says against the sign of the gaps measured (<paramref name="measuredMean"/>).</summary>
+    public TrendOutlook Outlook(double measuredMean) =>
+        (Low > 0 || High < 0) && Math.Sign(Low) == Math.Sign(measuredMean) ? TrendOutlook.SignHolds
+        : Low > 0 || High < 0 ? TrendOutlook.Crosses
+        : TrendOutlook.MayCross;
+}
+
+/// <summary>Where a trend's interval lies against zero, and the side the gaps were measured on.</summary>
+public enum TrendOutlook
+{
+    /// <summary>It excludes zero on the side measured: the sign holds on this trend.</summary>
+    SignHolds,
+
+    /// <summary>It lies wholly on the other side of zero: the lines cross before that length.</summary>
+    Crosses,
+
+    /// <summary>It includes zero: the lines may cross by that length.</summary>
+    MayCross,
 }
