@@ -68,6 +68,6 @@ public static class ReportWriter
     /// <summary>Everything (<see cref="ReportView.Full"/>) as one self-contained HTML page.</summary>
     public static string ToHtml(EvaluationReport report) => HtmlWriter.Write(ReportSections.Build(report, ReportView.Full));
 
-    /// <summary>A fingerprint's first 12 characters, as reports and messages quote it.</summary>
-    internal static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint.Length == 0 ? "unknown" : fingerprint;
+    /// <summary>A fingerprint's (or a SHA-256's) first 12 characters, as reports and messages quote it.</summary>
+    public static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint.Length == 0 ? "unknown" : fingerprint;
 }
