@@ -30,14 +30,14 @@ public static class HistoryCommand
             foreach (var trend in ModelTrend.Of(records))
             {
                 AnsiConsole.MarkupLineInterpolated(
-                    $"[bold]{trend.ModelName}[/] on {trend.First.Examples} images ({ReportShort(trend.ExamplesFingerprint)}): {trend.Records.Count} record(s); top-1 {Pct(trend.First.Top1)} → {Pct(trend.Latest.Top1)} % ({trend.ChangePp.ToString("+0.00;-0.00;0.00", c)} pp), best {Pct(trend.Best.Top1)} %{(trend.BelowBestPp > 0 ? $", latest {trend.BelowBestPp.ToString("0.00", c)} pp below it" : "")}");
+                    $"[bold]{trend.ModelName}[/] on {trend.First.Examples} images ({ReportWriter.Short(trend.ExamplesFingerprint)}): {trend.Records.Count} record(s); top-1 {NumberText.Percent(trend.First.Top1)} → {NumberText.Percent(trend.Latest.Top1)} % ({NumberText.Signed(trend.ChangePp)} pp), best {NumberText.Percent(trend.Best.Top1)} %{(trend.BelowBestPp > 0 ? $", latest {NumberText.Fixed(trend.BelowBestPp)} pp below it" : "")}");
                 var table = new Table().AddColumns("when (UTC)", "top-1 %", "Δ prev. pp", "top-5 %", "model sha256", "device", "project");
                 HistoryRecord? previous = null;
                 foreach (var r in trend.Records)
                 {
-                    table.AddRow(r.TimestampUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm", c), Pct(r.Top1),
-                        previous is null ? "" : ((r.Top1 - previous.Top1) * 100).ToString("+0.00;-0.00;0.00", c),
-                        Pct(r.Top5), r.ModelSha256[..Math.Min(12, r.ModelSha256.Length)], Markup.Escape(r.Device), Markup.Escape(r.ProjectVersion));
+                    table.AddRow(r.TimestampUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm", c), NumberText.Percent(r.Top1),
+                        previous is null ? "" : NumberText.Signed((r.Top1 - previous.Top1) * 100),
+                        NumberText.Percent(r.Top5), ReportWriter.Short(r.ModelSha256), Markup.Escape(r.Device), Markup.Escape(r.ProjectVersion));
                     previous = r;
                 }
                 AnsiConsole.Write(table);
@@ -53,8 +53,4 @@ public static class HistoryCommand
         });
         return command;
     }
-
-    private static string Pct(double fraction) => (fraction * 100).ToString("0.00", CultureInfo.InvariantCulture);
-
-    private static string ReportShort(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint;
 }

@@ -22,8 +22,8 @@ public static class ResultsCommand
         {
             var files = parse.GetValue(pipelines) ?? [];
             var experiments = files.Length == 0
-                ? ResultsPage.ExperimentsIn(Environment.CurrentDirectory)
-                : files.Select(f => ResultsPage.Experiment(f.FullName, Environment.CurrentDirectory)).ToArray();
+                ? PageExperiment.In(Environment.CurrentDirectory)
+                : files.Select(f => PageExperiment.Load(f.FullName, Environment.CurrentDirectory)).ToArray();
             var written = ResultsPage.Write(parse.GetValue(output)!.FullName, ResultsPage.Build(experiments, Environment.CurrentDirectory));
             AnsiConsole.MarkupLineInterpolated($"[green]results[/]: {written.Count} files in {parse.GetValue(output)!.FullName} ({ResultsPage.PageFile} first)");
             return ExitCodes.Ok;

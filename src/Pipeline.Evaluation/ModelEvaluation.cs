@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using Pipeline.Inference;
 
 namespace Pipeline.Evaluation;
@@ -49,7 +50,7 @@ public sealed record AgreementCheck(double TrainerTop1, double MlNetTop1, double
         double gapPp = (mlNetTop1 - metadata.ValTop1) * 100;
         bool flagged = Math.Abs(gapPp) > tolerancePp;
         if (!flagged)
-            return new AgreementCheck(metadata.ValTop1, mlNetTop1, gapPp, false, $"Agrees within {tolerancePp:0.#} pp.");
+            return new AgreementCheck(metadata.ValTop1, mlNetTop1, gapPp, false, $"Agrees within {NumberText.Fixed(tolerancePp, "0.#")} pp.");
 
         int w = metadata.InputWidth, c = metadata.CropSize;
         var causes = new List<string>();
@@ -64,7 +65,7 @@ public sealed record AgreementCheck(double TrainerTop1, double MlNetTop1, double
             $"Pipeline.Data's val cache makes the same SkiaSharp calls and matches these pixels exactly when its short side is {w} " +
             $"(its MlNetParityTests); a trainer that validated on a cache at another short side, with another crop than {c}, or with " +
             $"its bilinear training resampler instead, saw different pixels.{trainer}");
-        string note = $"ML.NET top-1 differs from the trainer's by {gapPp:+0.0;-0.0} pp (tolerance {tolerancePp:0.#} pp). Check, in this order: " +
+        string note = $"ML.NET top-1 differs from the trainer's by {NumberText.Signed(gapPp, "0.0")} pp (tolerance {NumberText.Fixed(tolerancePp, "0.#")} pp). Check, in this order: " +
                       string.Join("; ", causes) + ".";
         return new AgreementCheck(metadata.ValTop1, mlNetTop1, gapPp, true, note);
     }

@@ -120,6 +120,27 @@ public sealed record ExperimentPipeline
     }
 
     /// <summary>
+    /// Whether <paramref name="path"/>, a JSON file under pipelines/ (an experiment pipeline, or a file of another kind
+    /// such as an evaluation plan), names a "results" folder: an experiment that publishes its runs. Only that key is
+    /// read; <see cref="Load"/> reads and checks the whole file.
+    /// </summary>
+    /// <exception cref="RunSpecException">The file is not valid JSON; the message names it.</exception>
+    public static bool PublishesResults(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                   && doc.RootElement.TryGetProperty(JsonNamingPolicy.CamelCase.ConvertName(nameof(Results)), out var results)
+                   && results.ValueKind == JsonValueKind.String && results.GetString() is { Length: > 0 };
+        }
+        catch (JsonException e)
+        {
+            throw new RunSpecException($"{path}: not valid JSON ({JsonProblem.Describe(e)}). Fix the file.");
+        }
+    }
+
+    /// <summary>
     /// The runs this pipeline trains, named by <see cref="RunNames.For"/> (the length only when there are several).
     /// Ordered by depth and peak learning rate as listed, then length as the "epochs" list gives them, then seed, then
     /// variant: the runs of one seed, which the analysis pairs, finish together.

@@ -9,26 +9,21 @@ namespace Pipeline.Experiments;
 public static class ZeroInitAnswer
 {
     /// <summary>
-    /// The answer, or no lines when no training length holds a seed with both settings of the flag. A pipeline with
-    /// several lengths gets an epochs column and one cost per length: a gap is only ever taken between runs of the same
-    /// length and seed, never across lengths or from one arm's unpaired seeds.
+    /// The answer, or no lines when no runs pair (<see cref="RunPairs"/>: a seed with both settings of the flag under one
+    /// condition). A pipeline with several lengths gets an epochs column and one cost per length: a gap is only ever
+    /// taken between the runs of a pair, never across lengths or from one arm's unpaired seeds, which are named.
     /// </summary>
     public static IReadOnlyList<string> For(ExperimentPipeline pipeline, IReadOnlyList<(RunSpec Spec, RunSummary Summary)> runs)
     {
         var c = CultureInfo.InvariantCulture;
+        var pairing = RunPairs.Of(runs, r => r.Spec);
+        if (pairing.Pairs.Count == 0)
+            return [];
         var variants = runs
             .GroupBy(r => (r.Spec.Flavour, ZeroInit: r.Spec.EffectiveZeroInitLast, r.Spec.Epochs))
             .Select(g => new Arm(g.Key.Flavour, g.Key.ZeroInit, g.Key.Epochs, g.Average(r => r.Summary.FinalValTop1) * 100, g.Select(r => r.Summary.ModelSha256).ToArray()))
             .OrderBy(v => v.Epochs).ThenBy(v => v.ZeroInit).ThenBy(v => v.Flavour)
             .ToArray();
-        var paired = runs.GroupBy(r => r.Spec.Epochs).OrderBy(g => g.Key)
-            .Select(g => (Epochs: g.Key, Runs: g.GroupBy(r => r.Spec.Seed)
-                .Where(s => s.Any(r => r.Spec.EffectiveZeroInitLast) && s.Any(r => !r.Spec.EffectiveZeroInitLast))
-                .SelectMany(s => s).ToArray()))
-            .Where(l => l.Runs.Length > 0)
-            .ToArray();
-        if (paired.Length == 0)
-            return [];
 
         int seeds = runs.Select(r => r.Spec.Seed).Distinct().Count();
         var lengths = variants.Select(v => v.Epochs).Distinct().ToArray();
@@ -43,24 +38,26 @@ public static class ZeroInitAnswer
             severalLengths ? "| epochs | variant | zero-init of each block's last BN γ | val top-1 |" : "| variant | zero-init of each block's last BN γ | val top-1 |",
             severalLengths ? "|---|---|---|---|" : "|---|---|---|",
         };
-        lines.AddRange(variants.Select(v => (severalLengths ? $"| {v.Epochs} " : "") + string.Create(c, $"| {Name(v.Flavour, v.ZeroInit)} | {(v.ZeroInit ? "yes" : "no")} | {v.Top1:0.00} % |")));
+        lines.AddRange(variants.Select(v => (severalLengths ? $"| {v.Epochs} " : "") + $"| {Name(v.Flavour, v.ZeroInit)} | {(v.ZeroInit ? "yes" : "no")} | {NumberText.Fixed(v.Top1)} % |"));
         lines.Add("");
 
         if (!fullSplit)
         {
             // A slice trains too little for a gap to mean anything: say so instead of stating a cost.
-            var all = paired.SelectMany(l => l.Runs).ToArray();
-            double off = MeanTop1(all, zeroInit: false), on = MeanTop1(all, zeroInit: true);
-            lines.Add(string.Create(c, $"The gap on this slice ({off - on:0.00} pp; chance is 10 %) is not a result: models this small and short learn next to nothing. ") +
+            var (off, on) = MeanTop1(pairing.Pairs);
+            lines.Add($"The gap on this slice ({NumberText.Fixed(off - on)} pp; chance is 10 %) is not a result: models this small and short learn next to nothing. " +
                       "`dotnet cake` runs the main job, which answers the question.");
+            lines.AddRange(LeftOut(pairing));
             return lines;
         }
-        foreach (var (epochs, lengthRuns) in paired)
+        var conditions = pairing.ByCondition.ToArray();
+        foreach (var condition in conditions)
         {
-            double off = MeanTop1(lengthRuns, zeroInit: false), on = MeanTop1(lengthRuns, zeroInit: true);
-            string effect = off >= on ? string.Create(c, $"costs {off - on:0.00} pp") : string.Create(c, $"gains {on - off:0.00} pp");
-            lines.Add(string.Create(c, $"**Zero-initialising the last BatchNorm γ of every residual block {effect}** of top-1 after {epochs} epochs: ") +
-                      string.Create(c, $"{off:0.00} % without it, {on:0.00} % with it (chance: 10 %). timm does it by default (`zero_init_last=True`), torchvision does not (`zero_init_residual=False`)."));
+            var (off, on) = MeanTop1(condition.ToArray());
+            int epochs = condition.Key.Epochs;
+            string effect = off >= on ? $"costs {NumberText.Fixed(off - on)} pp" : $"gains {NumberText.Fixed(on - off)} pp";
+            lines.Add(string.Create(c, $"**Zero-initialising the last BatchNorm γ of every residual block {effect}** of top-1 after {epochs} epochs{Qualifier(condition.Key, conditions.Select(g => g.Key).ToArray())}: ") +
+                      $"{NumberText.Fixed(off)} % without it, {NumberText.Fixed(on)} % with it (chance: 10 %). timm does it by default (`zero_init_last=True`), torchvision does not (`zero_init_residual=False`).");
             var atLength = variants.Where(v => v.Epochs == epochs).ToArray();
             var timmOn = atLength.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && v.ZeroInit);
             var timmOff = atLength.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && !v.ZeroInit);
@@ -68,19 +65,38 @@ public static class ZeroInitAnswer
             if (timmOn is not null && timmOff is not null)
             {
                 string same = torchvisionOff is not null && torchvisionOff.Weights.SequenceEqual(timmOff.Weights)
-                    ? string.Create(c, $": exactly torchvision's {torchvisionOff.Top1:0.00} %, with the same weights (same SHA-256), so the flag is the whole difference between the libraries")
+                    ? $": exactly torchvision's {NumberText.Fixed(torchvisionOff.Top1)} %, with the same weights (same SHA-256), so the flag is the whole difference between the libraries"
                     : "";
-                lines.Add(string.Create(c, $"**Flipping timm's flag** (`zero_init_last=False`) moves it from {timmOn.Top1:0.00} % to {timmOff.Top1:0.00} %{same}."));
+                lines.Add($"**Flipping timm's flag** (`zero_init_last=False`) moves it from {NumberText.Fixed(timmOn.Top1)} % to {NumberText.Fixed(timmOff.Top1)} %{same}.");
             }
         }
+        lines.AddRange(LeftOut(pairing));
         if (seeds == 1)
             lines.Add("This is one seed of a small, quick version. The seeded results with confidence intervals, the long-run test and the residual branches waking up are in docs/results/README.md; the reference setting (5 epochs, 128 px) is `dotnet cake --target=Reproduce`.");
         return lines;
     }
 
-    /// <summary>The mean final top-1 in percent of the runs with the flag set as given.</summary>
-    private static double MeanTop1(IEnumerable<(RunSpec Spec, RunSummary Summary)> runs, bool zeroInit) =>
-        runs.Where(r => r.Spec.EffectiveZeroInitLast == zeroInit).Average(r => r.Summary.FinalValTop1) * 100;
+    /// <summary>Each arm's mean final top-1 in percent over <paramref name="pairs"/>: one run per seed and arm.</summary>
+    private static (double Off, double On) MeanTop1(IReadOnlyList<RunPair<(RunSpec Spec, RunSummary Summary)>> pairs) =>
+        (pairs.Average(p => p.Off.Summary.FinalValTop1) * 100, pairs.Average(p => p.On.Summary.FinalValTop1) * 100);
+
+    /// <summary>What sets <paramref name="condition"/> apart from the others beside its length (depth, recipe, peak learning rate), in brackets; nothing when only the length varies.</summary>
+    private static string Qualifier(PairCondition condition, IReadOnlyList<PairCondition> all)
+    {
+        var parts = new List<string>();
+        if (all.Select(c => c.Arch).Distinct().Count() > 1)
+            parts.Add(condition.Arch.Name());
+        if (all.Select(c => c.Head).Distinct().Count() > 1)
+            parts.Add($"{condition.Head.ToString().ToLowerInvariant()} head");
+        if (all.Select(c => (c.Recipe, c.LrMax)).Distinct().Count() > 1)
+            parts.Add($"{condition.Recipe} at peak lr {condition.LrMax.ToString("R", CultureInfo.InvariantCulture)}");
+        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
+    }
+
+    /// <summary>The runs in no gap, named: a run whose partner has not trained yet, or never will.</summary>
+    private static IEnumerable<string> LeftOut(PairedRuns<(RunSpec Spec, RunSummary Summary)> pairing) =>
+        pairing.Unpaired.Count == 0 ? [] :
+        [$"Left out of the gaps, with no run of the other flag at their seed, length, depth and recipe: {string.Join(", ", pairing.Unpaired.Select(r => $"`{r.Spec.Name}`"))}."];
 
     /// <summary>One variant at one length: its mean top-1 over its seeds and each seed's weights.</summary>
     private sealed record Arm(ResNetFlavour Flavour, bool ZeroInit, int Epochs, double Top1, string[] Weights);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using OxyPlot;
@@ -226,7 +225,4 @@ public static partial class Charts
         }
         return plot;
     }
-
-    internal static string Pct(double fraction) =>
-        double.IsFinite(fraction) ? (fraction * 100).ToString("0.00", CultureInfo.InvariantCulture) : "–";
 }

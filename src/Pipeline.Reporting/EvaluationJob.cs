@@ -1,5 +1,6 @@
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
+using Pipeline.Experiments;
 
 namespace Pipeline.Reporting;
 
@@ -50,8 +51,8 @@ public static class EvaluationJob
         var evaluator = new ModelEvaluator(request.Options);
         var run = evaluator.EvaluateAll(request.Models, request.Set, m =>
         {
-            log.WriteLine($"{m.ModelName}: top-1 {Charts.Pct(m.Metrics.Top1)} %, top-5 {Charts.Pct(m.Metrics.Top5)} %, " +
-                          $"{m.ImagesPerSecond:0.0} images/s on {m.Device}");
+            log.WriteLine($"{m.ModelName}: top-1 {NumberText.Percent(m.Metrics.Top1)} %, top-5 {NumberText.Percent(m.Metrics.Top5)} %, " +
+                          $"{NumberText.Fixed(m.ImagesPerSecond, "0.0")} images/s on {m.Device}");
             if (!m.Chance.AboveChance)
                 log.WriteLine("WARNING " + m.Chance.Warning(m.ModelName));
         });
@@ -72,7 +73,7 @@ public static class EvaluationJob
 
         var regressions = report.Regressions.ToArray();
         foreach (var r in regressions)
-            log.WriteLine($"REGRESSION {r.Evaluation.ModelName}: top-1 {r.Comparison!.Top1DeltaPp:+0.00;-0.00} pp vs its {r.Comparison.BaselineKind} record of {r.Comparison.Baseline!.TimestampUtc:u}");
+            log.WriteLine($"REGRESSION {r.Evaluation.ModelName}: top-1 {NumberText.Signed(r.Comparison!.Top1DeltaPp ?? double.NaN)} pp vs its {r.Comparison.BaselineKind} record of {r.Comparison.Baseline!.TimestampUtc:u}");
         int exitCode = request.FailOnRegression && regressions.Length > 0 ? RegressionExitCode : 0;
         return new EvaluationJobOutcome(report, files, exitCode);
     }

@@ -51,11 +51,11 @@ public sealed class ScheduledEvaluationTests : IDisposable
         Assert.Contains("REGRESSION quick-timm-zi1-fastai-s42", output);
         string md = File.ReadAllText(Path.Combine(_models.Folder, "report", "report.md"));
         Assert.Contains("## History", md);
-        Assert.Contains("| quick-timm-zi1-fastai-s42 | 2 | 90.00 | 10.00 | -80.00 | 90.00 | 80.00 |", md);
+        Assert.Contains("| quick-timm-zi1-fastai-s42 | 2 | 90.00 | 10.00 | −80.00 | 90.00 | 80.00 |", md);
 
         var (exit, shown) = PipelineProcess.Run(_models.Folder, "history", "--history", history, "--csv", "history.csv");
         Assert.True(exit == 0, shown);
-        Assert.Contains("2 record(s); top-1 90.00 → 10.00 % (-80.00 pp), best 90.00 %, latest 80.00 pp below it", shown);
+        Assert.Contains("2 record(s); top-1 90.00 → 10.00 % (−80.00 pp), best 90.00 %, latest 80.00 pp below it", shown);
         var csv = File.ReadAllLines(Path.Combine(_models.Folder, "history.csv"));
         Assert.Equal(3, csv.Length);
         Assert.StartsWith("timestamp_utc,model,top1,", csv[0]);

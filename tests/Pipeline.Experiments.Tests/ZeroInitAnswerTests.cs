@@ -41,6 +41,22 @@ public class ZeroInitAnswerTests
     }
 
     [Fact]
+    public void The_cost_counts_a_seed_once_where_both_flavours_trained_it()
+    {
+        // Seed 42 in both flavours (the same weights, so the same top-1), seed 43 in torchvision's only: two pairs, not three.
+        var seeds = Quick with { Variants = [.. Quick.Variants, new Variant(ResNetFlavour.Torchvision, true)], Seeds = [42, 43] };
+        var specs = seeds.Runs().ToDictionary(s => (s.Flavour, s.EffectiveZeroInitLast, s.Seed));
+        string text = string.Join("\n", ZeroInitAnswer.For(seeds,
+        [
+            Run(specs[(ResNetFlavour.Torchvision, false, 42)], 0.70, "a"), Run(specs[(ResNetFlavour.Torchvision, true, 42)], 0.60, "b"),
+            Run(specs[(ResNetFlavour.Timm, false, 42)], 0.70, "a"), Run(specs[(ResNetFlavour.Timm, true, 42)], 0.60, "b"),
+            Run(specs[(ResNetFlavour.Torchvision, false, 43)], 0.80, "c"), Run(specs[(ResNetFlavour.Torchvision, true, 43)], 0.76, "d"),
+        ]));
+
+        Assert.Contains("costs 7.00 pp** of top-1 after 3 epochs: 75.00 % without it, 68.00 % with it", text);
+    }
+
+    [Fact]
     public void Several_lengths_get_one_cost_each_from_their_own_paired_seeds()
     {
         // What a long-run pipeline hands over after one session: e20 s43 with only zero-init on trained, the e80 s42 pair.
@@ -54,6 +70,7 @@ public class ZeroInitAnswerTests
         Assert.Contains("| 80 | torchvision default | no | 77.63 % |", text);
         Assert.Contains("costs 0.79 pp** of top-1 after 80 epochs: 77.63 % without it, 76.84 % with it", text);
         Assert.DoesNotContain("after 20 epochs", text); // no partner at 20 epochs: no gap there, and none mixed into 80's
+        Assert.Contains("Left out of the gaps, with no run of the other flag at their seed, length, depth and recipe: `quick-torchvision-zi1-fastai-e20-s43`.", text);
 
         string gain = string.Join("\n", ZeroInitAnswer.For(longRun, [Run(specs[(80, 42, false)], 0.75, "b"), Run(specs[(80, 42, true)], 0.77, "c")]));
         Assert.Contains("gains 2.00 pp** of top-1 after 80 epochs: 75.00 % without it, 77.00 % with it", gain);

@@ -63,8 +63,9 @@ public sealed class ChanceTests : IDisposable
         Assert.Contains("## Warnings", md);
         Assert.Contains("10.00 ⚠ chance", md);
         Assert.Contains("model(s) at chance level", html);
-        // The trainer also measured 10 %: the two agree, and the report says so only beside the warning.
-        Assert.Contains("<span class=\"badge ok\">agrees</span> <span class=\"badge warn\">at chance</span>", html);
+        // The trainer also measured 10 %: the two agree, which the report states as a fact, under the warning, never as a success.
+        Assert.Contains("vs trainer 10.00 % (0.00 pp). Agrees within 1 pp.", html);
+        Assert.True(html.IndexOf("<h2>Warnings</h2>", StringComparison.Ordinal) < html.IndexOf("Agrees within", StringComparison.Ordinal), "the warning comes first");
         Assert.Contains("<td class=\"flag\">10.00 ⚠ chance</td>", html);
     }
 }

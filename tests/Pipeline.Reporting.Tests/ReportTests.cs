@@ -72,7 +72,7 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         Assert.DoesNotContain("<script", html);
         Assert.DoesNotContain("<link", html);
         Assert.DoesNotContain("src=\"http", html);
-        Assert.Contains("<h2>Comparison</h2>", html);
+        Assert.Contains("<tr><th class=\"l\">model</th><th class=\"l\">zero-init</th>", html); // the comparison, first
         Assert.Contains("timm-zero-s1: confusion (row-normalised)", html);
         Assert.Contains("tv-s1: per-class precision and recall", html);
         Assert.Contains("Val top-1 per epoch (trainer)", html);
@@ -136,8 +136,8 @@ public sealed class ReportTests : IClassFixture<ReportTests.TwoModels>
         Assert.Contains("| model | zero-init | precision | epochs | seed | top-1 % |", md);
         Assert.Contains("| timm-zero-s1 | yes | fp32 |", md);
         Assert.Contains("| tv-s1 | no | int8 |", md); // precision from the metadata's quantization
-        Assert.Contains("| model | flavour | head | recipe |", md); // rarely read columns, in the details table
-        Assert.Contains("| timm-zero-s1 | timm | mean-colour | test |", md);
+        Assert.Contains("| model | architecture | flavour | head | recipe |", md); // rarely read columns, in the details table
+        Assert.Contains("| timm-zero-s1 | resnet18 | timm | mean-colour | test |", md);
         Assert.Contains("## Agreement with the trainer", md);
         Assert.Contains("vs trainer 42.00 %", md); // the run's last epoch: the metadata has no ValTop1
         Assert.Contains("Device: CPU", md);

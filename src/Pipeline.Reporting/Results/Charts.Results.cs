@@ -147,6 +147,6 @@ public static partial class Charts
     /// <summary>A point with a vertical bar <paramref name="halfWidth"/> above and below it: OxyPlot's ErrorY is the bar's whole length.</summary>
     private static ScatterErrorPoint ErrorBar(double x, double y, double halfWidth) => new(x, y, 0, 2 * halfWidth);
 
-    private static double HalfWidth95(Spread s) =>
-        s.Count > 1 ? MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, s.Count - 1, 0.975) * s.StandardDeviation / Math.Sqrt(s.Count) : 0;
+    /// <summary>The 95 % t interval's half-width of a mean; a single run draws no bar.</summary>
+    private static double HalfWidth95(Spread s) => s.Count > 1 ? TInterval.HalfWidth(s, PairedComparison.Confidence) : 0;
 }

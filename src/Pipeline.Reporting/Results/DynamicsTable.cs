@@ -16,6 +16,10 @@ public static class DynamicsTable
     public static IReadOnlyList<double> Points(IReadOnlyList<IReadOnlyList<DynamicsRecord>> runs) =>
         runs.SelectMany(r => r).Select(d => d.Epoch).Distinct().Order().ToArray();
 
+    /// <summary>A shared y-axis top for contribution plots: the largest contribution, rounded up to a quarter.</summary>
+    public static double AxisMax(IEnumerable<IReadOnlyList<DynamicsRecord>> runs) =>
+        Math.Ceiling(runs.SelectMany(r => r).SelectMany(d => d.Blocks).Select(b => b.Contribution).Where(double.IsFinite).DefaultIfEmpty(1).Max() * 4) / 4;
+
     /// <summary>"init", "1/16" … "1/2" within the first epoch, then whole epochs.</summary>
     public static string Label(double epoch) => epoch switch
     {

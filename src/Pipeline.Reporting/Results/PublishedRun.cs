@@ -33,22 +33,3 @@ public sealed record PublishedRun(
             .ToArray();
     }
 }
-
-/// <summary>One seed's pair: the same flavour, length and seed with zero-init off and on.</summary>
-public sealed record RunPair(PublishedRun Off, PublishedRun On)
-{
-    public int Seed => Off.Spec.Seed;
-    public int Epochs => Off.Spec.Epochs;
-
-    /// <summary>Every pair in <paramref name="runs"/> of the flavour that carries the seeds (the one with the most pairs), ordered by length then seed.</summary>
-    public static IReadOnlyList<RunPair> In(IReadOnlyList<PublishedRun> runs)
-    {
-        var pairs = runs.GroupBy(r => (r.Spec.Flavour, r.Spec.Epochs, r.Spec.Seed))
-            .Select(g => (g.Key, Off: g.FirstOrDefault(r => !r.ZeroInit), On: g.FirstOrDefault(r => r.ZeroInit)))
-            .Where(g => g.Off is not null && g.On is not null)
-            .Select(g => (g.Key.Flavour, Pair: new RunPair(g.Off!, g.On!)))
-            .ToArray();
-        var flavour = pairs.GroupBy(p => p.Flavour).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstOrDefault();
-        return pairs.Where(p => p.Flavour == flavour).Select(p => p.Pair).OrderBy(p => p.Epochs).ThenBy(p => p.Seed).ToArray();
-    }
-}
