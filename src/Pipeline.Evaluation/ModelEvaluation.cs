@@ -1,4 +1,3 @@
-using Pipeline.Experiments;
 using Pipeline.Inference;
 
 namespace Pipeline.Evaluation;

@@ -3,7 +3,7 @@ using Pipeline.Evaluation.History;
 using Pipeline.Experiments;
 using Pipeline.Reporting.Documents;
 using Pipeline.Reporting.Results;
-using static Pipeline.Experiments.NumberText;
+using static Pipeline.NumberText;
 
 namespace Pipeline.Reporting;
 

@@ -1,5 +1,5 @@
 using Pipeline.Reporting.Documents;
-using static Pipeline.Experiments.NumberText;
+using static Pipeline.NumberText;
 
 namespace Pipeline.Reporting.Results;
 

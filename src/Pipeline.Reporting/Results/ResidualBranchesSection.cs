@@ -1,6 +1,6 @@
 using Pipeline.Experiments;
 using Pipeline.Reporting.Documents;
-using static Pipeline.Experiments.NumberText;
+using static Pipeline.NumberText;
 
 namespace Pipeline.Reporting.Results;
 

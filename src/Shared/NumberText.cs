@@ -1,13 +1,17 @@
 using System.Globalization;
 
-namespace Pipeline.Experiments;
+namespace Pipeline;
 
 /// <summary>
 /// How the project writes a number for people, everywhere (results page, reports, the answer, the console): the
 /// invariant culture, a true minus sign (U+2212, as typeset; never the hyphen), and a dash for what is not a number
 /// (NaN, infinity: undefined, or never recorded).
 /// </summary>
-public static class NumberText
+/// <remarks>
+/// One file, compiled (internal) into each project that writes numbers for people (<c>src/Shared</c>): the
+/// evaluation side must not reference the experiments' project for a formatter, and no library is the common base of both.
+/// </remarks>
+internal static class NumberText
 {
     public const string Minus = "\u2212";
 
