@@ -4,15 +4,22 @@ namespace Pipeline.Experiments;
 
 /// <summary>
 /// What two paired runs share besides their seed: the condition a zero-init gap is measured under. Depth, head,
-/// recipe (every setting of it, not only its name) with its peak learning rate, and training length.
+/// recipe (every setting of it, not only its name) with its peak learning rate, training length and image size.
 /// </summary>
 public sealed record PairCondition(ResNetArch Arch, HeadKind Head, string Recipe, double LrMax, int Epochs)
 {
+    /// <summary>The side the images are trained and scored at: a gap at 128 px is not one at 64 px.</summary>
+    public int ImageSize { get; init; }
+
     /// <summary>The whole recipe as its run file writes it: two recipes of one name with other settings never pair.</summary>
     private string RecipeSettings { get; init; } = "";
 
     public static PairCondition Of(RunSpec spec) =>
-        new(spec.Arch, spec.Head, spec.Recipe.Name, spec.Recipe.LrMax, spec.Epochs) { RecipeSettings = JsonSerializer.Serialize(spec.Recipe, RunSpec.Json) };
+        new(spec.Arch, spec.Head, spec.Recipe.Name, spec.Recipe.LrMax, spec.Epochs)
+        {
+            ImageSize = spec.ImageSize,
+            RecipeSettings = JsonSerializer.Serialize(spec.Recipe, RunSpec.Json),
+        };
 }
 
 /// <summary>One seed's pair: the same <see cref="PairCondition"/> and seed, zero-init of each block's last BN γ off and on.</summary>

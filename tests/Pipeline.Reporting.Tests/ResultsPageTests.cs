@@ -17,7 +17,8 @@ public sealed class ResultsPageTests : IDisposable
     public void The_gap_plots_error_bars_span_the_confidence_interval()
     {
         var gap = PairedComparison.Of([1, 2, 3, 4, 5]);
-        var plot = Charts.LongRunGap([new LengthResult(10, [], Spread.Of([70.0]), Spread.Of([67.0]), gap, gap)], "gap");
+        var condition = new PairCondition(ResNetArch.ResNet18, HeadKind.Fastai, "fastai-reference", 1e-3, Epochs: 10);
+        var plot = Charts.LongRunGap([new LengthResult(condition, [], Spread.Of([70.0]), Spread.Of([67.0]), gap, gap)], "gap", []);
 
         string svg = Charts.ToSvg(plot, 700, 380);
 
@@ -66,7 +67,9 @@ public sealed class ResultsPageTests : IDisposable
 
         var lines = DocumentTests.MarkdownTableLine().Matches(html).Select(m => m.Value).ToArray();
         Assert.True(lines.Length == 0, "Markdown table lines in the page's HTML: " + string.Join(" / ", lines));
-        Assert.Equal(5, System.Text.RegularExpressions.Regex.Matches(html, "<table>").Count); // arms, seeds, published runs, residual branches; the long run's lengths
+        // arms, seeds, published runs, residual branches; the long run's lengths and trend forms; every condition, its
+        // trend forms and memorisation in the depth analysis
+        Assert.Equal(9, System.Text.RegularExpressions.Regex.Matches(html, "<table>").Count);
         Assert.Equal(Documents.MarkdownWriter.Write(document), ResultsPage.Build(CommittedPageExperiments(), Repository)[ResultsPage.PageFile]);
     }
 
@@ -79,7 +82,7 @@ public sealed class ResultsPageTests : IDisposable
         Assert.Equal(256, reference.ShortRun.ImageSize);
         Assert.Equal("torchvision PR #498", reference.LongRun.Source);
         string page = File.ReadAllText(Path.Combine(Repository, "docs", "results", ResultsPage.PageFile));
-        Assert.Contains("| timm default (zero_init_last=True) | 72.70 | 68.30 |", page, StringComparison.Ordinal);
+        Assert.Contains("| timm default (zero_init_last=True) | 72.70 | 68.25 |", page, StringComparison.Ordinal); // each seed once: 5 seeds, not 6 runs
         Assert.Contains("torchvision PR #498, is +0.4–0.5 pp for zero-init on ResNet-50 after a full ImageNet schedule", page, StringComparison.Ordinal);
     }
 
@@ -122,7 +125,10 @@ public sealed class ResultsPageTests : IDisposable
     {
         var experiments = PageExperiment.In(Repository);
 
-        Assert.Equal(["pipelines/zero-init-seeds.json", "pipelines/zero-init-long-run.json", "pipelines/zero-init-long-run-fp32.json"], experiments.Select(e => e.File));
+        Assert.Equal(
+            ["pipelines/zero-init-seeds.json", "pipelines/zero-init-long-run.json", "pipelines/zero-init-depth.json", "pipelines/zero-init-depth-fastai.json",
+             "pipelines/zero-init-depth-length.json", "pipelines/zero-init-depth-lr.json"],
+            experiments.Select(e => e.File));
     }
 
     [Fact]

@@ -89,27 +89,29 @@ public static partial class Charts
     }
 
     /// <summary>The paired gap (off − on) against the training length, with its 95 % t interval and the zero line.</summary>
-    /// <param name="trend">When given, its line is drawn dotted out to its length, with its interval there.</param>
-    public static PlotModel LongRunGap(IReadOnlyList<LengthResult> lengths, string title, GapTrend? trend = null)
+    /// <param name="trends">Each fitted form's line, drawn dotted out to its length, with its 95 % prediction interval there.</param>
+    public static PlotModel LongRunGap(IReadOnlyList<LengthResult> lengths, string title, IReadOnlyList<GapTrend> trends)
     {
         var plot = NewPlot(title);
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Inside });
-        int longest = Math.Max(lengths.Max(l => l.Epochs), trend?.AtEpochs ?? 0);
-        plot.Axes.Add(LengthAxis(lengths.Min(l => l.Epochs), longest));
+        int shortest = lengths.Min(l => l.Epochs), longest = Math.Max(lengths.Max(l => l.Epochs), trends.Select(t => t.AtEpochs).DefaultIfEmpty(0).Max());
+        plot.Axes.Add(LengthAxis(shortest, longest));
         plot.Axes.Add(ValueAxis("top-1 gap, off − on (pp)", lengths.SelectMany(l => new[] { l.Gap.Spread.Mean, l.Gap.TLow, l.Gap.THigh })
-            .Concat(trend is null ? [0] : [0, trend.Low, trend.High])));
+            .Concat(trends.SelectMany(t => new[] { t.PredictionLow, t.PredictionHigh })).Append(0)));
         var zero = new LineSeries { Color = OxyColors.Gray, LineStyle = LineStyle.Dash, Title = null };
-        zero.Points.Add(new DataPoint(lengths.Min(l => l.Epochs) * 0.8, 0));
+        zero.Points.Add(new DataPoint(shortest * 0.8, 0));
         zero.Points.Add(new DataPoint(longest * 1.25, 0));
         plot.Series.Add(zero);
-        if (trend is not null)
+        for (int i = 0; i < trends.Count; i++)
         {
-            var fitted = new LineSeries { Color = Palette[3], LineStyle = LineStyle.Dot, Title = "trend" };
-            foreach (int epochs in new[] { lengths.Min(l => l.Epochs), trend.AtEpochs })
-                fitted.Points.Add(new DataPoint(epochs, trend.Predicted + trend.SlopePerDoubling * (Math.Log2(epochs) - Math.Log2(trend.AtEpochs))));
+            var trend = trends[i];
+            var colour = Palette[4 + i];
+            var fitted = new LineSeries { Color = colour, LineStyle = i == 0 ? LineStyle.Dot : LineStyle.DashDot, Title = $"trend {trend.FormText}" };
+            for (double epochs = shortest; epochs <= trend.AtEpochs * 1.0001; epochs *= Math.Pow(2, 0.25))
+                fitted.Points.Add(new DataPoint(epochs, trend.At(epochs)));
             plot.Series.Add(fitted);
-            var interval = new ScatterErrorSeries { MarkerFill = OxyColors.White, MarkerStroke = Palette[3], ErrorBarColor = Palette[3], MarkerSize = 3, MarkerType = MarkerType.Circle };
-            interval.Points.Add(ErrorBar(trend.AtEpochs, trend.Predicted, (trend.High - trend.Low) / 2));
+            var interval = new ScatterErrorSeries { MarkerFill = OxyColors.White, MarkerStroke = colour, ErrorBarColor = colour, MarkerSize = 3, MarkerType = MarkerType.Circle };
+            interval.Points.Add(ErrorBar(trend.AtEpochs * (1 + 0.04 * i), trend.Predicted, (trend.PredictionHigh - trend.PredictionLow) / 2));
             plot.Series.Add(interval);
         }
         var bars = new ScatterErrorSeries { MarkerFill = Palette[3], ErrorBarColor = Palette[3], MarkerSize = 3, MarkerType = MarkerType.Circle, ErrorBarStrokeThickness = 1.5 };
@@ -122,6 +124,37 @@ public static partial class Charts
         }
         plot.Series.Add(line);
         plot.Series.Add(bars);
+        return plot;
+    }
+
+    /// <summary>
+    /// The median over blocks of each arm's mean residual contribution, at every measurement point after
+    /// initialisation, on a log axis: zero-init's branches, which start at zero and stay small, are as readable as the
+    /// others' (on a shared linear axis they read as a flat line at zero).
+    /// </summary>
+    public static PlotModel MedianContributionByEpoch(IReadOnlyList<IReadOnlyList<DynamicsRecord>> off, IReadOnlyList<IReadOnlyList<DynamicsRecord>> on, string title)
+    {
+        var plot = NewPlot(title);
+        plot.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendPlacement = LegendPlacement.Inside });
+        var points = DynamicsTable.Points([.. off, .. on]).Where(p => p > 0).ToArray();
+        plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "training progress (epochs)", Minimum = 0, MajorGridlineStyle = LineStyle.Dot });
+        var shown = new[] { off, on }.SelectMany(arm => points.Select(p => DynamicsTable.MedianContribution(arm, p))).Where(v => v > 0).DefaultIfEmpty(1).ToArray();
+        plot.Axes.Add(new LogarithmicAxis
+        {
+            Position = AxisPosition.Left, Title = "median ‖branch‖ / ‖shortcut‖ (log scale)", Base = 10, MajorGridlineStyle = LineStyle.Dot,
+            Minimum = shown.Min() / 1.5, Maximum = shown.Max() * 1.5,
+        });
+        foreach (var (runs, label, colour) in new[] { (off, "zero-init off", OffColour), (on, "zero-init on", OnColour) })
+        {
+            var line = new LineSeries { Title = $"{label} ({runs.Count} runs)", Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 2 };
+            foreach (double p in points)
+            {
+                double median = DynamicsTable.MedianContribution(runs, p);
+                if (median > 0)
+                    line.Points.Add(new DataPoint(p, median));
+            }
+            plot.Series.Add(line);
+        }
         return plot;
     }
 

@@ -10,9 +10,16 @@ public sealed record ExperimentResults(PageExperiment Experiment, IReadOnlyList<
 {
     public ExperimentPipeline Pipeline => Experiment.Pipeline;
 
-    /// <summary>The gap's trend over the measured lengths, extrapolated to twice the longest one (the next length worth training); null below three lengths.</summary>
-    public GapTrend? Trend { get; } = Lengths.Count == 0 ? null :
-        GapTrend.Of(Lengths.SelectMany(l => l.Gap.Differences.Select(d => (l.Epochs, d))).ToArray(), 2 * Lengths.Max(l => l.Epochs));
+    /// <summary>
+    /// The gap's trend over the measured lengths in each form (<see cref="TrendForm"/>), extrapolated to twice the longest
+    /// one (the next length worth training); empty below three lengths. Over one depth and recipe: an experiment of
+    /// several lengths measures one of each.
+    /// </summary>
+    public IReadOnlyList<GapTrend> Trends { get; } = Lengths.Select(l => l.Line).Distinct().Count() == 1 ? TrendsOf(Lengths) : [];
+
+    /// <summary>The fits of <paramref name="lengths"/> (one depth, recipe and peak lr), extrapolated to twice the longest length.</summary>
+    public static IReadOnlyList<GapTrend> TrendsOf(IReadOnlyList<LengthResult> lengths) => lengths.Count == 0 ? [] :
+        GapTrend.Fits(lengths.SelectMany(l => l.Gap.Differences.Select(d => (l.Epochs, d))).ToArray(), 2 * lengths.Max(l => l.Epochs));
 
     /// <param name="root">The folder the pipeline's "results" path is relative to (the repository).</param>
     /// <exception cref="InvalidDataException">A published record is damaged; the message names the file.</exception>

@@ -27,38 +27,105 @@ public sealed class LongRunSection : IExperimentSection
             yield return new Paragraph("No length has a seed with both arms published yet.");
             yield break;
         }
-        yield return new Table(
-            [new("epochs"), new("seeds"), new("off, mean ± sd"), new("on, mean ± sd"), new("gap off − on (pp)"), new("95 % CI (t)"), new("bootstrap"), new("smallest gap detectable at 80 % power")],
-            lengths.Select(l => new Row(
-            [
-                Fixed(l.Epochs, "0"), Fixed(l.Pairs.Count, "0"), ShortRunSection.PlusMinus(l.Off), ShortRunSection.PlusMinus(l.On), Signed(l.Gap.Spread.Mean),
-                $"[{Signed(l.Gap.TLow)}, {Signed(l.Gap.THigh)}]", $"[{Signed(l.Gap.BootstrapLow)}, {Signed(l.Gap.BootstrapHigh)}]", Fixed(l.Gap.MinimumDetectableEffect),
-            ])).ToArray());
+        yield return LengthTable(lengths);
         yield return new Figures(
         [
             new Figure("final top-1 by length", Charts.ToSvg(Charts.LongRunTop1(lengths, $"Final val top-1 by training length, {pipeline.ImageSize} px (mean, 95 % CI)"), 700, 420), $"{pipeline.Name}-top1.svg"),
-            new Figure("paired gap by length", Charts.ToSvg(Charts.LongRunGap(lengths, "Paired gap, zero-init off − on, by training length (mean, 95 % CI)", results.Trend), 700, 380), $"{pipeline.Name}-gap.svg"),
+            new Figure("paired gap by length", Charts.ToSvg(Charts.LongRunGap(lengths, "Paired gap, zero-init off − on, by training length (mean, 95 % CI; trends with 95 % prediction intervals)", results.Trends), 700, 380), $"{pipeline.Name}-gap.svg"),
         ]);
 
         var published = PublishedReference.Current.LongRun;
         var significant = lengths.Where(l => l.Gap.Significant).Select(l => Fixed(l.Epochs, "0")).ToArray();
-        yield return new Paragraph(Crossing(lengths) + " " + (significant.Length > 0 ? $"The 95 % interval excludes zero at {string.Join(", ", significant)} epochs." : "No interval excludes zero.") +
+        yield return new Paragraph(Crossing(lengths) + " " + (significant.Length > 0 ? $"The two-sided 95 % interval excludes zero at {string.Join(", ", significant)} epochs." : "No two-sided interval excludes zero.") +
                                    $" With these seeds a true gap smaller than about {DetectableRange(lengths)} pp would likely go undetected " +
-                                   $"(for scale: the one published long-run figure, {published.Source}, is +{Fixed(published.GainLowPp, "0.0")}–{Fixed(published.GainHighPp, "0.0")} pp " +
+                                   $"(minimum detectable effect: {PairedComparison.MinimumDetectableEffectMethod}; " +
+                                   $"for scale: the one published long-run figure, {published.Source}, is +{Fixed(published.GainLowPp, "0.0")}–{Fixed(published.GainHighPp, "0.0")} pp " +
                                    $"for zero-init on {published.Model} after {published.Schedule}).");
-        if (results.Trend is { } trend)
-        {
-            yield return new Paragraph(
-                $"Trend: over the {trend.Points} paired gaps (one per seed and length), each doubling of the length moves the gap by {Signed(trend.SlopePerDoubling)} pp (least squares against log2 epochs). " +
-                $"Extrapolated to {trend.AtEpochs} epochs the line gives {Signed(trend.Predicted)} pp, 95 % CI [{Signed(trend.Low)}, {Signed(trend.High)}] " +
-                "(seed noise only, assuming the gap is linear in log2 epochs: an extrapolation, not a result). " +
-                trend.Outlook(lengths.SelectMany(l => l.Gap.Differences).Average()) switch
-                {
-                    TrendOutlook.SignHolds => $"The interval excludes zero on the side measured: on this trend the sign holds up to {trend.AtEpochs} epochs.",
-                    TrendOutlook.Crosses => $"The interval lies wholly on the other side of zero: on this trend the lines cross before {trend.AtEpochs} epochs, so that length is worth training.",
-                    _ => $"The interval includes zero: on this trend the lines may cross by {trend.AtEpochs} epochs, so that length is worth training.",
-                });
-        }
+        foreach (var block in TrendParagraphs(results.Trends, lengths))
+            yield return block;
+        foreach (var block in Plateau(lengths, $"{pipeline.Name}-contribution-by-epoch.svg"))
+            yield return block;
+    }
+
+    /// <summary>
+    /// Each length's arms and gap: the two-sided 95 % t interval for the estimate, the one-sided 95 % bounds and the
+    /// directional claim they support, a bootstrap interval where there are enough seeds for one, and the minimum
+    /// detectable effect.
+    /// </summary>
+    internal static Table LengthTable(IReadOnlyList<LengthResult> lengths) => new(
+        [new("epochs"), new("seeds"), new("off, mean ± sd"), new("on, mean ± sd"), new("gap off − on (pp)"), new("95 % CI (t)"), new("one-sided 95 % bounds"), new("claim"),
+         new($"bootstrap (≥ {PairedComparison.MinimumPairsForBootstrap} seeds)"), new("minimum detectable effect")],
+        lengths.Select(l => new Row(
+        [
+            Fixed(l.Epochs, "0"), Fixed(l.Pairs.Count, "0"), ShortRunSection.PlusMinus(l.Off), ShortRunSection.PlusMinus(l.On), Signed(l.Gap.Spread.Mean),
+            $"[{Signed(l.Gap.TLow)}, {Signed(l.Gap.THigh)}]", $"≥ {Signed(l.Gap.OneSidedLow)} / ≤ {Signed(l.Gap.OneSidedHigh)}", VerdictText(l.Gap.Verdict),
+            double.IsFinite(l.Gap.BootstrapLow) ? $"[{Signed(l.Gap.BootstrapLow)}, {Signed(l.Gap.BootstrapHigh)}]" : Missing, Fixed(l.Gap.MinimumDetectableEffect),
+        ])).ToArray());
+
+    internal static string VerdictText(GapVerdict verdict) => verdict switch
+    {
+        GapVerdict.ZeroInitCosts => "zero-init costs",
+        GapVerdict.ZeroInitWins => "zero-init wins",
+        _ => "undecided",
+    };
+
+    /// <summary>
+    /// The gap's trend in each form: how well it fits (residual sd, lack-of-fit F and its p), what it predicts at twice
+    /// the longest length with the 95 % prediction interval for a new pair, where its line crosses zero, and which form
+    /// fits better.
+    /// </summary>
+    internal static IEnumerable<Block> TrendParagraphs(IReadOnlyList<GapTrend> trends, IReadOnlyList<LengthResult> lengths)
+    {
+        if (trends.Count == 0)
+            yield break;
+        double measured = lengths.SelectMany(l => l.Gap.Differences).Average();
+        yield return new Paragraph(
+            $"Trend over the {trends[0].Points} paired gaps (one per seed and length, {trends[0].Lengths} lengths), fitted by least squares in two forms. " +
+            "Lack of fit compares the scatter of each length's mean gap around the line with the seeds' scatter within a length (F, with its p: a small p says the form does not follow the lengths). " +
+            "An extrapolation assumes the form; its interval is the 95 % prediction interval for one new pair (seed noise only), wider than the fitted line's own interval.");
+        yield return new Table(
+            [new("form"), new("residual sd (pp)"), new("lack of fit F (p)"), new($"predicted gap at {trends[0].AtEpochs} epochs"), new("95 % prediction interval"), new("line's 95 % CI"), new("line crosses zero at"), new("reading")],
+            trends.Select(t => new Row(
+            [
+                $"gap = {t.FormText}", Fixed(t.ResidualSd), double.IsFinite(t.LackOfFitF) ? $"{Fixed(t.LackOfFitF)} ({Fixed(t.LackOfFitP, "0.000")})" : Missing,
+                Signed(t.Predicted), $"[{Signed(t.PredictionLow)}, {Signed(t.PredictionHigh)}]", $"[{Signed(t.MeanLow)}, {Signed(t.MeanHigh)}]",
+                double.IsFinite(t.CrossingEpochs) && t.CrossingEpochs < 1e6 ? $"{Fixed(t.CrossingEpochs, "0")} epochs" : "never",
+                t.Form == TrendForm.LogLength
+                    ? $"{Signed(t.Slope)} pp per doubling of the length"
+                    : $"approaches {Signed(t.Intercept)} pp for an endless schedule",
+            ])).ToArray());
+        var better = GapTrend.Better(trends)!;
+        yield return new Paragraph(
+            $"The {better.FormText} form fits better (the smaller residual sd). " +
+            better.Outlook(measured) switch
+            {
+                TrendOutlook.SignHolds => $"Its prediction interval at {better.AtEpochs} epochs excludes zero on the side measured: on this trend the sign holds to that length.",
+                TrendOutlook.Crosses => $"Its prediction interval at {better.AtEpochs} epochs lies wholly on the other side of zero: on this trend the lines cross before that length, so it is worth training.",
+                _ => $"Its prediction interval at {better.AtEpochs} epochs includes zero: on this trend the lines may cross by that length, so it is worth training.",
+            });
+    }
+
+    /// <summary>
+    /// Where the residual branches settle: the median contribution per epoch of both arms over the longest runs, on a
+    /// log axis, and its value after their last epoch.
+    /// </summary>
+    internal static IEnumerable<Block> Plateau(IReadOnlyList<LengthResult> lengths, string figureName)
+    {
+        if (lengths.Count == 0)
+            yield break;
+        var longest = lengths.MaxBy(l => l.Epochs)!;
+        var off = longest.Pairs.Select(p => p.Off.Dynamics).Where(d => d.Count > 0).ToArray();
+        var on = longest.Pairs.Select(p => p.On.Dynamics).Where(d => d.Count > 0).ToArray();
+        if (off.Length == 0 || on.Length == 0)
+            yield break;
+        double last = DynamicsTable.Points([.. off, .. on]).Max();
+        yield return new Figures([new Figure($"median residual contribution by epoch, {longest.Epochs} epochs",
+            Charts.ToSvg(Charts.MedianContributionByEpoch(off, on, $"Median residual contribution by epoch, {longest.Epochs}-epoch runs (log scale)"), 700, 380),
+            figureName)]);
+        yield return new Paragraph(
+            $"Over the {longest.Epochs}-epoch runs the residual branches settle at different sizes: after the last epoch the median block contributes " +
+            $"{Fixed(DynamicsTable.MedianContribution(on, last), "0.00")} of its skip path with zero-init and {Fixed(DynamicsTable.MedianContribution(off, last), "0.00")} without it " +
+            $"(means over {on.Length} and {off.Length} seeds): zero-init's blocks wake up, but stay smaller for the whole run.");
     }
 
     /// <summary>Where the mean gap changes sign, or that it keeps one sign over every length measured.</summary>

@@ -12,8 +12,8 @@ public sealed record PageExperiment(ExperimentPipeline Pipeline, string File)
 
     /// <summary>
     /// Every pipeline in <c>pipelines/</c> under <paramref name="root"/> that publishes its runs
-    /// (<see cref="ExperimentPipeline.PublishesResults"/>); the short-run ones (one training length, the answer) first,
-    /// then by name.
+    /// (<see cref="ExperimentPipeline.PublishesResults"/>), in the page's order (<see cref="ResultsPage.Place"/>: the
+    /// short-run answer, the long run, the depth experiment's parts), then by name.
     /// </summary>
     /// <exception cref="RunSpecException">The folder is missing or publishes nothing, or a file there is not valid JSON or not a valid pipeline; names it.</exception>
     public static IReadOnlyList<PageExperiment> In(string root)
@@ -24,7 +24,7 @@ public sealed record PageExperiment(ExperimentPipeline Pipeline, string File)
         var experiments = Directory.EnumerateFiles(folder, "*.json")
             .Where(ExperimentPipeline.PublishesResults)
             .Select(f => Load(f, root))
-            .OrderBy(e => e.Pipeline.Epochs.Count > 1).ThenBy(e => e.Pipeline.Name, StringComparer.Ordinal)
+            .OrderBy(e => ResultsPage.Place(e.Pipeline)).ThenBy(e => e.Pipeline.Name, StringComparer.Ordinal)
             .ToArray();
         return experiments.Length > 0 ? experiments
             : throw new RunSpecException($"{folder}: no pipeline there names a \"results\" folder, so there is nothing to summarise. Name the experiment pipelines.");

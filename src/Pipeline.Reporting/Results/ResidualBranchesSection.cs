@@ -22,10 +22,11 @@ public static class ResidualBranchesSection
             "Each run reads every residual block on the same 40 validation images (4 per class, eval mode) at initialisation, at 1/16, 1/8, 1/4 and 1/2 of the first epoch and after every epoch: " +
             "the block's *contribution* is ‖branch output‖ / ‖shortcut output‖ (0: the block is the identity), beside the mean |γ| of its last BatchNorm. " +
             "Lines are the mean over the arm's seeds.");
-        double yMax = DynamicsTable.AxisMax([.. off, .. on]);
+        // Each arm on its own scale: zero-init's branches stay an order of magnitude smaller early on, and on the other
+        // arm's scale they read as a flat line at zero.
         yield return new Figures(new[] { (off, "off"), (on, "on") }.Select(arm => new Figure(
             $"residual contribution per block, zero-init {arm.Item2}",
-            Charts.ToSvg(Charts.ResidualContributions(arm.Item1, $"Residual contribution per block, zero-init {arm.Item2} ({arm.Item1.Length} seeds)", yMax), 760, 380),
+            Charts.ToSvg(Charts.ResidualContributions(arm.Item1, $"Residual contribution per block, zero-init {arm.Item2} ({arm.Item1.Length} seeds; own scale)", DynamicsTable.AxisMax(arm.Item1)), 760, 380),
             $"{pipeline.Name}-contribution-zero-init-{arm.Item2}.svg")).ToArray());
 
         int blocks = off[0][0].Blocks.Count;

@@ -1,3 +1,4 @@
+using Pipeline.Experiments;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -18,6 +19,9 @@ public static class ResultsJson
         ["image_size"] = e.Pipeline.ImageSize,
         ["lengths"] = e.Lengths.Select(l => new Dictionary<string, object>
         {
+            ["arch"] = l.Condition.Arch.Name(),
+            ["recipe"] = l.Condition.Recipe,
+            ["lr_max"] = l.Condition.LrMax,
             ["epochs"] = l.Epochs,
             ["seeds"] = l.Pairs.Select(p => p.Seed).ToArray(),
             ["off_top1"] = l.Pairs.Select(p => p.Off.Top1).ToArray(),
@@ -28,19 +32,27 @@ public static class ResultsJson
             ["on_sd"] = l.On.StandardDeviation,
             ["gap_mean_pp"] = l.Gap.Spread.Mean,
             ["gap_ci95_t"] = new[] { l.Gap.TLow, l.Gap.THigh },
+            ["gap_one_sided95"] = new[] { l.Gap.OneSidedLow, l.Gap.OneSidedHigh },
+            ["gap_verdict"] = l.Gap.Verdict.ToString(),
             ["gap_ci95_bootstrap"] = new[] { l.Gap.BootstrapLow, l.Gap.BootstrapHigh },
             ["minimum_detectable_effect_pp"] = l.Gap.MinimumDetectableEffect,
             ["mlnet_gap_mean_pp"] = l.MlNetGap.Spread.Mean,
         }).ToArray(),
-        ["gap_trend"] = e.Trend is { } t
-            ? new Dictionary<string, object>
-            {
-                ["points"] = t.Points,
-                ["slope_pp_per_doubling"] = t.SlopePerDoubling,
-                ["at_epochs"] = t.AtEpochs,
-                ["predicted_gap_pp"] = t.Predicted,
-                ["ci95"] = new[] { t.Low, t.High },
-            }
-            : null,
+        ["gap_trends"] = e.Trends.Select(t => new Dictionary<string, object>
+        {
+            ["form"] = t.FormText,
+            ["points"] = t.Points,
+            ["lengths"] = t.Lengths,
+            ["intercept"] = t.Intercept,
+            ["slope"] = t.Slope,
+            ["residual_sd_pp"] = t.ResidualSd,
+            ["lack_of_fit_f"] = t.LackOfFitF,
+            ["lack_of_fit_p"] = t.LackOfFitP,
+            ["at_epochs"] = t.AtEpochs,
+            ["predicted_gap_pp"] = t.Predicted,
+            ["mean_ci95"] = new[] { t.MeanLow, t.MeanHigh },
+            ["prediction_interval95"] = new[] { t.PredictionLow, t.PredictionHigh },
+            ["crossing_epochs"] = t.CrossingEpochs,
+        }).ToArray(),
     };
 }

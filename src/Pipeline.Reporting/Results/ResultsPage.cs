@@ -15,12 +15,19 @@ public static class ResultsPage
 
     /// <summary>
     /// The section of each kind of experiment; the first that covers an experiment writes it. A new kind of experiment
-    /// is a new section here, listed before those it would otherwise fall to.
+    /// is a new section here, listed before those it would otherwise fall to. The page shows the experiments grouped
+    /// in the order of <see cref="PageOrder"/>.
     /// </summary>
-    private static readonly IExperimentSection[] ExperimentSections = [new ShortRunSection(), new LongRunSection()];
+    private static readonly IExperimentSection[] ExperimentSections = [new DepthPartSection(), new ShortRunSection(), new LongRunSection()];
+
+    /// <summary>Where each kind of experiment stands on the page: the short-run answer, the long run, then the depth experiment's parts.</summary>
+    private static readonly Type[] PageOrder = [typeof(ShortRunSection), typeof(LongRunSection), typeof(DepthPartSection)];
+
+    /// <summary>The sections over every experiment before theirs: the answer as a map.</summary>
+    private static readonly IPageSection[] LeadSections = [new AnswerMapSection()];
 
     /// <summary>The sections over every experiment, after theirs.</summary>
-    private static readonly IPageSection[] PageSections = [new CostSection(), new Bf16Section(), new RunsSection()];
+    private static readonly IPageSection[] PageSections = [new DepthAnalysisSection(), new CostSection(), new Bf16Section(), new RunsSection()];
 
     /// <summary>The page, its plots (file name → SVG) and the JSON summary, for the experiments given, in their order.</summary>
     /// <param name="root">The folder the pipelines' "results" paths are relative to (the repository).</param>
@@ -51,16 +58,29 @@ public static class ResultsPage
                 "Every number is a run's final val top-1 on the full Imagenette val split (3,925 images) unless it says otherwise; gaps are zero-init off minus on, in percentage points (pp).",
             ]),
         };
-        foreach (var experiment in experiments)
+        foreach (var section in LeadSections)
+            blocks.AddRange(section.Build(experiments));
+        bool depthHeading = false;
+        foreach (var experiment in experiments.OrderBy(e => Place(e.Pipeline)))
         {
-            var section = ExperimentSections.FirstOrDefault(s => s.Covers(experiment.Pipeline))
-                ?? throw new InvalidOperationException($"no section of the results page covers the experiment {experiment.Pipeline.Name}.");
+            var section = SectionOf(experiment.Pipeline);
+            if (section is DepthPartSection && !depthHeading)
+            {
+                blocks.Add(new Heading(2, "The depth experiment's parts"));
+                depthHeading = true;
+            }
             blocks.AddRange(section.Build(experiment));
         }
         foreach (var section in PageSections)
             blocks.AddRange(section.Build(experiments));
         return new Document("Results: zero-init of each residual block's last BatchNorm γ", blocks);
     }
+
+    private static IExperimentSection SectionOf(ExperimentPipeline pipeline) => ExperimentSections.FirstOrDefault(s => s.Covers(pipeline))
+        ?? throw new InvalidOperationException($"no section of the results page covers the experiment {pipeline.Name}.");
+
+    /// <summary>Where <paramref name="pipeline"/>'s section stands on the page (<see cref="PageOrder"/>): lower first.</summary>
+    public static int Place(ExperimentPipeline pipeline) => Array.IndexOf(PageOrder, SectionOf(pipeline).GetType());
 
     /// <summary>Writes every file into <paramref name="folder"/> (each atomically); returns their paths.</summary>
     public static IReadOnlyList<string> Write(string folder, IReadOnlyDictionary<string, string> files)

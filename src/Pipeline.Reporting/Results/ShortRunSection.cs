@@ -25,11 +25,12 @@ public sealed class ShortRunSection : IExperimentSection
             yield break;
         }
         var l = results.Lengths[0];
-        // Every published run of each arm, a seed's twin in the other flavour included: the table counts runs.
-        var off = results.Runs.Where(r => !r.ZeroInit).ToArray();
-        var on = results.Runs.Where(r => r.ZeroInit).ToArray();
+        // Each result once: a seed's twin in the other flavour is the same weights, not another run of the arm.
+        var counted = results.Pairing.WithoutTwins(results.Runs).ToArray();
+        var off = counted.Where(r => !r.ZeroInit).ToArray();
+        var on = counted.Where(r => r.ZeroInit).ToArray();
         yield return new Table(
-            [new("arm"), new("runs"), new("trainer top-1, mean ± sd (bf16 validation)"), new("ML.NET top-1 of the fp32 ONNX model, mean ± sd")],
+            [new("arm"), new("seeds"), new("trainer top-1, mean ± sd (bf16 validation)"), new("ML.NET top-1 of the fp32 ONNX model, mean ± sd")],
             new[] { ("zero-init **off** (torchvision's default; timm with `zero_init_last=False`)", off), ("zero-init **on** (timm's default; torchvision with `zero_init_residual=True`)", on) }
                 .Select(arm => new Row(
                 [
@@ -41,6 +42,7 @@ public sealed class ShortRunSection : IExperimentSection
             $"**Paired gap (off − on) over {l.Pairs.Count} seeds: {Signed(l.Gap.Spread.Mean)} pp, 95 % CI [{Signed(l.Gap.TLow)}, {Signed(l.Gap.THigh)}]** " +
             $"(Student's t on the paired differences, {l.Pairs.Count - 1} df; percentile bootstrap, {Fixed(PairedComparison.BootstrapResamples, "N0")} resamples: [{Signed(l.Gap.BootstrapLow)}, {Signed(l.Gap.BootstrapHigh)}]). " +
             (l.MlNetGap.Differences.Count > 1 ? $"Scored by ML.NET instead: {Signed(l.MlNetGap.Spread.Mean)} pp [{Signed(l.MlNetGap.TLow)}, {Signed(l.MlNetGap.THigh)}]. " : "") +
+            $"{Claim(l.Gap)} " +
             (l.Gap.Significant ? "The interval excludes zero." : "The interval includes zero: these seeds do not establish the sign."));
         yield return new Table(
             [new("seed"), new("off"), new("on"), new("gap (pp)"), new("ML.NET off"), new("ML.NET on")],
@@ -52,8 +54,6 @@ public sealed class ShortRunSection : IExperimentSection
         foreach (var block in Published(results, off, on))
             yield return block;
 
-        // Each result once: a seed's twin in the other flavour would count it twice.
-        var counted = results.Pairing.WithoutTwins(results.Runs).ToArray();
         string flavours = string.Join(" and ", counted.Select(r => r.Spec.Flavour.ToString().ToLowerInvariant()).Distinct());
         yield return new Figures([new Figure("val top-1 per epoch, both arms",
             Charts.ToSvg(Charts.SeedCurves(counted.Where(r => !r.ZeroInit).ToArray(), counted.Where(r => r.ZeroInit).ToArray(), $"Val top-1 per epoch, {size} px, {flavours} flavour"), 760, 420),
@@ -93,6 +93,15 @@ public sealed class ShortRunSection : IExperimentSection
     }
 
     private static string Flavour(PublishedRun run) => run.Spec.Flavour.ToString().ToLowerInvariant();
+
+    /// <summary>The directional claim the one-sided 95 % bounds support, with the bound it rests on.</summary>
+    internal static string Claim(PairedComparison gap) => gap.Verdict switch
+    {
+        GapVerdict.ZeroInitCosts => $"One-sided: zero-init costs at least {Fixed(gap.OneSidedLow)} pp (95 % lower bound).",
+        GapVerdict.ZeroInitWins => $"One-sided: zero-init wins by at least {Fixed(-gap.OneSidedHigh)} pp (95 % upper bound of the gap, {Signed(gap.OneSidedHigh)}).",
+        _ when gap.Differences.Count < 2 => "One seed: no bound yet.",
+        _ => $"One-sided 95 % bounds [{Signed(gap.OneSidedLow)}, {Signed(gap.OneSidedHigh)}]: neither arm is shown to be better.",
+    };
 
     /// <summary>"73.33 ± 0.56"; a single value alone; a dash for none.</summary>
     internal static string PlusMinus(Spread s) => s.Count == 0 ? Missing : s.Count == 1 ? Fixed(s.Mean) : $"{Fixed(s.Mean)} ± {Fixed(s.StandardDeviation)}";

@@ -1,0 +1,93 @@
+using Pipeline.Experiments;
+using Pipeline.Reporting.Results;
+
+namespace Pipeline.Reporting.Tests;
+
+/// <summary>
+/// The depth experiment's verdicts, on made-up records whose gaps are chosen so that each rule of the design
+/// (docs/design/zero-init-depth.md) has one answer: the page must give that answer.
+/// </summary>
+public sealed class DepthSectionTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("depth-page-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    /// <summary>Publishes a record for every run of the pipeline, with top-1 = 70 % with the flag on and 70 % + gap(run) off.</summary>
+    private PageExperiment Publish(string json, Func<RunSpec, double> gap)
+    {
+        string file = Path.Combine(_root, "pipelines", "depth.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, json);
+        var experiment = PageExperiment.Load(file, _root);
+        foreach (var spec in experiment.Pipeline.Runs())
+        {
+            double top1 = (70 + (spec.EffectiveZeroInitLast ? 0 : gap(spec))) / 100;
+            var epoch = new EpochMetrics(spec.Epochs, 0.5, 1.0, top1, 0.95, 0, 60, 100, 1000, 500, 10) { TrainSeconds = 50 };
+            var summary = new RunSummary(spec.Name, spec.Epochs, top1, 0.95, top1, 60, 100, "fp", "sha") { TrainEvalTop1 = 0.9, TrainEvalLoss = 0.3 };
+            var folder = RunFolder.PublishedIn(Path.Combine(_root, experiment.Pipeline.Results), spec.Name);
+            Directory.CreateDirectory(folder.Path);
+            folder.WriteSpec(spec);
+            folder.WriteProgress([epoch], []);
+            folder.WriteSummary(spec, summary, [epoch]);
+        }
+        return experiment;
+    }
+
+    private const string DepthPipeline = """
+        { "name": "d", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
+          "arch": ["resnet50", "resnet18", "resnet34"], "seeds": [42, 43, 44], "recipeName": "sgd", "imageSize": 64, "epochs": 40, "results": "results/d" }
+        """;
+
+    private static double SeedNoise(RunSpec spec) => (spec.Seed - 43) * 0.1;
+
+    [Fact]
+    public void H1_is_confirmed_when_the_gap_falls_with_depth_seed_by_seed_and_the_three_depths_are_in_order()
+    {
+        var experiment = Publish(DepthPipeline, spec => spec.Arch switch
+        {
+            ResNetArch.ResNet18 => 3.0,
+            ResNetArch.ResNet34 => 2.0,
+            _ => 0.5 + SeedNoise(spec) * 2,
+        } + SeedNoise(spec));
+
+        string page = ResultsPage.Build([experiment], _root)[ResultsPage.PageFile];
+
+        Assert.Contains("**H1, depth**: under recipe sgd at 40 epochs the gap decreases with depth, ResNet18 > ResNet34 > ResNet50: **confirmed**", page, StringComparison.Ordinal);
+        Assert.Contains("ResNet18 +3.00 pp (3 seeds, zero-init costs)", page, StringComparison.Ordinal);
+        Assert.Contains("**H2, recipe**: at equal depth and length the gap under sgd is smaller than under fastai's recipe: **incomplete**", page, StringComparison.Ordinal);
+        // The map opens the page with each depth's claim.
+        Assert.Contains("**ResNet50, sgd (peak lr 0.025), 64 px**: 40 epochs +0.50 pp", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void H1_is_refuted_when_the_deepest_gap_is_larger_and_zero_init_wins_where_its_upper_bound_is_below_zero()
+    {
+        var experiment = Publish(DepthPipeline, spec => spec.Arch switch
+        {
+            ResNetArch.ResNet18 => -2.0,
+            ResNetArch.ResNet34 => 0.0,
+            _ => 2.0,
+        } + SeedNoise(spec));
+
+        string page = ResultsPage.Build([experiment], _root)[ResultsPage.PageFile];
+
+        Assert.Contains("ResNet18 > ResNet34 > ResNet50: **refuted**", page, StringComparison.Ordinal);
+        Assert.Contains("ResNet18 −2.00 pp (3 seeds, zero-init wins)", page, StringComparison.Ordinal);
+        Assert.Contains("ResNet34 0.00 pp (3 seeds, undecided)", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void H3_is_confirmed_when_a_corrected_interval_between_learning_rates_excludes_zero_and_refuted_when_all_lie_within_one_point()
+    {
+        const string lr = """
+            { "name": "l", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
+              "arch": "resnet18", "seeds": [42, 43, 44], "recipeName": "sgd", "lrMax": [0.00625, 0.025, 0.1], "imageSize": 64, "epochs": 20, "results": "results/l" }
+            """;
+        string depends = ResultsPage.Build([Publish(lr, spec => spec.Recipe.LrMax * 40 + SeedNoise(spec))], _root)[ResultsPage.PageFile];
+        Assert.Contains("depends on the peak lr (0.00625, 0.025, 0.1): **confirmed**", depends, StringComparison.Ordinal);
+
+        string flat = ResultsPage.Build([Publish(lr, spec => 1.0 + SeedNoise(spec))], _root)[ResultsPage.PageFile];
+        Assert.Contains("depends on the peak lr (0.00625, 0.025, 0.1): **refuted** (no dependence larger than 1 pp)", flat, StringComparison.Ordinal);
+    }
+}
