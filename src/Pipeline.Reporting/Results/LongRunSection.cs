@@ -31,7 +31,7 @@ public sealed class LongRunSection : IExperimentSection
         yield return new Figures(
         [
             new Figure("final top-1 by length", Charts.ToSvg(Charts.LongRunTop1(lengths, $"Final val top-1 by training length, {pipeline.ImageSize} px (mean, 95 % CI)"), 700, 420), $"{pipeline.Name}-top1.svg"),
-            new Figure("paired gap by length", Charts.ToSvg(Charts.LongRunGap(lengths, "Paired gap, zero-init off − on, by training length (mean, 95 % CI; trends with 95 % prediction intervals)", results.Trends), 700, 380), $"{pipeline.Name}-gap.svg"),
+            new Figure("paired gap by length", Charts.ToSvg(Charts.LongRunGap(lengths, "Paired gap off − on by length (95 % CI; trends: 95 % prediction interval)", results.Trends), 700, 380), $"{pipeline.Name}-gap.svg"),
         ]);
 
         var published = PublishedReference.Current.LongRun;
