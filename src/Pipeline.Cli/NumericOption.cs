@@ -22,7 +22,16 @@ public static class NumericOption
         s_ranges.AddOrUpdate(option, range);
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<T>() is not { } value)
+            T? parsed;
+            try
+            {
+                parsed = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return; // not a number at all: the parser's own error says so
+            }
+            if (parsed is not { } value)
                 return;
             if (Problem(option.Name, Convert.ToDouble(value, CultureInfo.InvariantCulture), range) is { } problem)
                 result.AddError(problem);

@@ -68,9 +68,20 @@ public static class OnnxModelFile
     /// <exception cref="InvalidModelException">It is missing or malformed.</exception>
     public static ModelMetadata ReadMetadata(InferenceSession session, string path)
     {
+        Microsoft.ML.OnnxRuntime.ModelMetadata onnxMetadata;
         try
         {
-            return ModelMetadata.FromProperties(session.ModelMetadata.CustomMetadataMap, path);
+            onnxMetadata = session.ModelMetadata;
+        }
+        catch (NullReferenceException ex)
+        {
+            // ONNX Runtime 1.31 dereferences a null string reading the model-level fields of some damaged files
+            // (NativeOnnxValueHelper.StringFromNativeUtf8, found by MutationFuzzTests): the file is damaged.
+            throw new InvalidModelException(path, "its model metadata cannot be read: the file is damaged. Export it again.", ex);
+        }
+        try
+        {
+            return ModelMetadata.FromProperties(onnxMetadata.CustomMetadataMap, path);
         }
         catch (InvalidDataException ex)
         {
