@@ -18,6 +18,9 @@ public sealed record ReportFiles(string Json, string Markdown, string Html);
 /// </summary>
 public static partial class ReportWriter
 {
+    /// <summary>Rows of the most-confused table a report of many classes (<see cref="Charts.IsCompact"/>) gets per model.</summary>
+    private const int MostConfused = 15;
+
     public const string JsonFileName = "report.json";
 
     public static ReportFiles Write(EvaluationReport report, string directory)
@@ -187,6 +190,19 @@ public static partial class ReportWriter
                 Pct(r.Evaluation.Metrics.PerClass.FirstOrDefault(x => x.Id == c.Id)?.Recall ?? double.NaN))) + " |");
         }
         md.AppendLine();
+        if (Charts.IsCompact(classes.Count))
+        {
+            md.AppendLine("## Most confused classes");
+            md.AppendLine();
+            md.AppendLine("| model | true class | predicted as | images | share of the true class % |");
+            md.AppendLine("|---|---|---|---:|---:|");
+            foreach (var r in report.Models)
+            {
+                foreach (var c in r.Evaluation.Metrics.TopConfusions(MostConfused))
+                    md.AppendLine($"| {r.Evaluation.ModelName} | {c.True.Name} | {c.Predicted.Name} | {c.Images} | {Pct(c.ShareOfTrue)} |");
+            }
+            md.AppendLine();
+        }
         md.AppendLine("## Training runs");
         md.AppendLine();
         foreach (var r in report.Models)
@@ -371,6 +387,13 @@ public static partial class ReportWriter
             html.AppendLine(Charts.ToSvg(Charts.ConfusionHeatMap(m), Charts.ConfusionHeatMapWidth(classes), Charts.ClassPlotHeight(classes)));
             html.AppendLine(Charts.ToSvg(Charts.PerClassBars(m), 520, Charts.ClassPlotHeight(classes)));
             html.AppendLine("</div>");
+            if (Charts.IsCompact(classes))
+            {
+                html.AppendLine($"<table><tr><th class=\"l\">true class</th><th class=\"l\">predicted as</th><th>images</th><th>share of the true class %</th></tr>");
+                foreach (var c in m.Metrics.TopConfusions(MostConfused))
+                    html.AppendLine($"<tr><td class=\"l\">{H(c.True.Name)}</td><td class=\"l\">{H(c.Predicted.Name)}</td><td>{c.Images}</td><td>{Pct(c.ShareOfTrue)}</td></tr>");
+                html.AppendLine("</table>");
+            }
             html.AppendLine("<table><tr><th class=\"l\">class</th><th class=\"l\">id</th><th>images</th><th>precision %</th><th>recall %</th><th>log-loss</th></tr>");
             foreach (var c in m.Metrics.PerClass)
                 html.AppendLine($"<tr><td class=\"l\">{H(c.Name)}</td><td class=\"l\">{H(c.Id)}</td><td>{c.Support}</td><td>{Pct(c.Precision)}</td><td>{Pct(c.Recall)}</td><td>{F(c.LogLoss, "0.000")}</td></tr>");

@@ -44,7 +44,7 @@ public sealed class RunExportTests : IDisposable
         Assert.Equal(64, metadata.CropSize);
         Assert.True(File.Exists(Path.ChangeExtension(onnx, ".md")));
 
-        var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
+        var dataset = ImageFolderDataset.Open(ImageFolderDataset.FindDefaultRoot()!);
         var val = dataset.Val.FirstPerClass(6);
         var result = OnnxValidator.Validate(onnx, val, dataset.Fingerprint, batchSize: 16);
         Assert.Equal(60, result.Images);
@@ -89,7 +89,7 @@ public sealed class RunExportTests : IDisposable
         Directory.CreateDirectory(_root);
         string bad = Path.Combine(_root, "truncated.onnx");
         File.WriteAllBytes(bad, [0x08, 0x08, 0x12, 0x05]);
-        var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
+        var dataset = ImageFolderDataset.Open(ImageFolderDataset.FindDefaultRoot()!);
         var e = Assert.Throws<InvalidModelException>(() => OnnxValidator.Validate(bad, dataset.Val.Take(2).ToList(), dataset.Fingerprint));
         Assert.Contains(bad, e.Message);
         Assert.Contains("export it again", e.Message);
