@@ -13,7 +13,7 @@ public static class ExportCommand
         var stateDict = new Option<bool>("--state-dict")
         {
             Description = "Write the trained weights as a PyTorch state dict instead of ONNX: .safetensors (default), or .pth/.pt by the --output name; PyTorch's names, " +
-                          "so it loads into torchvision.models.resnetXX(num_classes=N) (library head) or tools/pytorch/pipeline_resnet.py (fastai head).",
+                          "so it loads into torchvision.models.resnetXX(num_classes=N) (library head) or src/Pipeline.Models/PyTorch/pipeline_resnet.py (fastai head).",
         };
         var data = new Option<DirectoryInfo?>("--data") { Description = "The run's dataset folder, for --int8's calibration images when it is not where the run was trained (class names come from the run's record)." };
         var noFold = new Option<bool>("--no-fold") { Description = "Keep BatchNormalization nodes instead of folding them into the convolutions." };

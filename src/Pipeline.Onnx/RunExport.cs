@@ -45,7 +45,7 @@ public static class RunExport
     /// <summary>
     /// Writes the run's final weights as a PyTorch state dict (<see cref="StateDictFile"/>: .safetensors, or .pth/.pt), with
     /// PyTorch's names: it loads into <c>torchvision.models.resnetXX(num_classes=…)</c> as it is (library head), or with the
-    /// fastai head module of <c>tools/pytorch/pipeline_resnet.py</c>. The safetensors header names the classes and the model.
+    /// fastai head module of <c>src/Pipeline.Models/PyTorch/pipeline_resnet.py</c>. The safetensors header names the classes and the model.
     /// </summary>
     public static void ExportStateDict(string runFolder, string outputPath)
     {
