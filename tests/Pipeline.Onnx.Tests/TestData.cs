@@ -17,7 +17,8 @@ internal static class TestData
 
     public static ModelMetadata Metadata(ResNetConfig config, float[]? mean = null, float[]? std = null) => new()
     {
-        Classes = ImagenetteClasses,
+        Classes = config.NumClasses == ImagenetteClasses.Length ? ImagenetteClasses
+            : [.. Enumerable.Range(0, config.NumClasses).Select(i => new ModelClass($"class{i:D4}", $"class {i}"))],
         InputWidth = InputSize,
         InputHeight = InputSize,
         CropSize = CropSize,
