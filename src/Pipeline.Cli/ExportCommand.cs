@@ -28,11 +28,6 @@ public static class ExportCommand
         {
             run, output, stateDict, noFold, int8, calibration, data, runs,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(stateDict) && result.GetValue(int8))
-                result.AddError("--state-dict writes the float weights for PyTorch; --int8 is an ONNX export. Give one of them.");
-        });
         command.SetAction(parse =>
         {
             string name = parse.GetValue(run)!;
@@ -41,6 +36,8 @@ public static class ExportCommand
             string runName = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
             if (parse.GetValue(stateDict))
             {
+                if (quantize)
+                    throw new UsageException("--state-dict writes the float weights for PyTorch; --int8 is an ONNX export. Give one of them.");
                 string weights = parse.GetValue(output)?.FullName ?? Path.Combine("models", runName + ".safetensors");
                 RunExport.ExportStateDict(folder, weights);
                 AnsiConsole.MarkupLineInterpolated($"[green]exported[/] {Path.GetFullPath(weights)} ({new FileInfo(weights).Length / 1e6:F1} MB, PyTorch state dict)");

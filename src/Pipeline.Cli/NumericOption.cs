@@ -22,7 +22,16 @@ public static class NumericOption
         s_ranges.AddOrUpdate(option, range);
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<T>() is not { } value)
+            T? parsed;
+            try
+            {
+                parsed = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return; // a value that does not parse ("five"): the parser's own error says so, and there is no number to check
+            }
+            if (parsed is not { } value)
                 return;
             if (Problem(option.Name, Convert.ToDouble(value, CultureInfo.InvariantCulture), range) is { } problem)
                 result.AddError(problem);

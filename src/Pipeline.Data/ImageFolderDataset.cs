@@ -120,7 +120,7 @@ public sealed class ImageFolderDataset
                 warnings.Add($"{missing.Id}/: class {missing.Index} ({missing.Name}) has one image, kept for training, so it is never scored. Add more of its images.");
         }
         if (problems.Count > 0)
-            throw DatasetException.ForMany($"{root} cannot be used as a dataset ({problems.Count} problem(s)):", problems);
+            throw DatasetException.ForMany($"{problems.Count} file(s) or folder(s) under {root} cannot be used:", problems);
 
         if (split is null && val.Count == 0)
         {

@@ -68,9 +68,19 @@ public static class OnnxModelFile
     /// <exception cref="InvalidModelException">It is missing or malformed.</exception>
     public static ModelMetadata ReadMetadata(InferenceSession session, string path)
     {
+        IReadOnlyDictionary<string, string> properties;
         try
         {
-            return ModelMetadata.FromProperties(session.ModelMetadata.CustomMetadataMap, path);
+            properties = session.ModelMetadata.CustomMetadataMap;
+        }
+        catch (NullReferenceException ex)
+        {
+            // ONNX Runtime 1.31 dereferences a null string reading a damaged file's metadata (MutationFuzzTests found one).
+            throw new InvalidModelException(path, "its metadata cannot be read (the file is damaged). Export it again.", ex);
+        }
+        try
+        {
+            return ModelMetadata.FromProperties(properties, path);
         }
         catch (InvalidDataException ex)
         {

@@ -42,7 +42,7 @@ internal sealed class TrainingData : IDisposable
     }
 
     /// <summary>The run's dataset: its folder, its noisy-label set, its fraction split (when it has one).</summary>
-    public static ImageFolderDataset OpenDataset(RunSpec spec) =>
+    private static ImageFolderDataset OpenDataset(RunSpec spec) =>
         ImageFolderDataset.OpenOrDefault(spec.Dataset, spec.NoisyLabelsPercent, DatasetSplit.Of(spec.ValFraction, spec.SplitSeed));
 
     public long StepsPerEpoch(RunSpec spec)
