@@ -1,7 +1,8 @@
 // Thin orchestration over `dotnet` and the `pipeline` tool (src/Pipeline.Cli): the logic lives in the tool.
 // Run with: dotnet tool restore && dotnet cake --target=<Target> [--argument=value ...]
 // `dotnet cake --description` lists the targets with what each does (their .Description below).
-// Common arguments: --data=DIR (dataset folder), --device=auto|cpu|gpu (evaluation), --configuration=Release.
+// Common arguments: --data=DIR (dataset folder) [--val-fraction=F --split-seed=S], --device=auto|cpu|gpu (evaluation),
+// --configuration=Release.
 
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
@@ -15,10 +16,15 @@ var cli = "./src/Pipeline.Cli/Pipeline.Cli.csproj";
 // and a mistake in the input (2) from a crash (1), so the script exits with the tool's own code (bottom of the file).
 int? toolExit = null;
 
+// A dataset of class folders without train/ and val/ is split by a stated fraction, the same way by every command.
+var valFraction = Argument("val-fraction", "");
+var splitSeed = Argument("split-seed", "0");
+
 // Runs the `pipeline` tool from its build output (built by the Build target); fails the target on a non-zero exit.
 void Pipeline(string arguments, bool withData = true)
 {
     var extra = withData && !string.IsNullOrEmpty(data) ? $" --data \"{data}\"" : "";
+    extra += withData && !string.IsNullOrEmpty(valFraction) ? $" --val-fraction {valFraction} --split-seed {splitSeed}" : "";
     var exit = StartProcess("dotnet", new ProcessSettings
     {
         Arguments = $"run --project {cli} -c {configuration} --no-build -- {arguments}{extra}",
@@ -160,6 +166,26 @@ Task("Pack")
                 OutputDirectory = "./artifacts/packages",
             });
         }
+    });
+
+// docs/your-own-data.md: the road for a folder of your own photos, each step one command of the tool.
+Task("OwnData")
+    .Description("Your own photos end to end: --data=DIR [--val-fraction=0.2] [--name=NAME] [--arch=resnet18] [--epochs=5] [--image-size=128] " +
+                 "[--init-weights=FILE [--new-head=true]]: verify, train, export ONNX and a PyTorch state dict, validate, evaluate with ML.NET.")
+    .IsDependentOn("Build")
+    .Does(() =>
+    {
+        if (string.IsNullOrEmpty(data))
+            throw new CakeException(2, "OwnData needs --data=DIR: a folder with train/<class>/ and val/<class>/, or class folders and --val-fraction=F.");
+        var name = Argument("name", System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(data))));
+        var initWeights = Argument("init-weights", "");
+        var weights = initWeights == "" ? "" : $" --init-weights \"{initWeights}\"" + (Argument("new-head", false) ? " --new-head" : "");
+        Pipeline("data verify");
+        Pipeline($"train --name \"{name}\" --arch {Argument("arch", "resnet18")} --epochs {Argument("epochs", 5)} --image-size {Argument("image-size", 128)}{weights}");
+        Pipeline($"export \"{name}\" -o \"models/{name}/{name}.onnx\"", withData: false);
+        Pipeline($"export \"{name}\" --state-dict -o \"models/{name}/{name}.safetensors\"", withData: false);
+        Pipeline($"validate \"models/{name}/{name}.onnx\"");
+        Pipeline($"evaluate --models \"models/{name}\" --report-dir \"reports/{name}\" --history \"reports/{name}-history.db\" --device {device}");
     });
 
 Task("Default")

@@ -30,9 +30,11 @@ public sealed record BenchSettings
 
 /// <summary>
 /// The real images the loader, export and ML.NET figures read: training images for the decoded cache and int8
-/// calibration, val images (and the same as an ML.NET evaluation set) for inference.
+/// calibration, val images (and the same as an ML.NET evaluation set) for inference; the dataset's classes, which the
+/// exported models' outputs are.
 /// </summary>
-public sealed record BenchData(IReadOnlyList<LabeledImage> Train, IReadOnlyList<LabeledImage> Val, EvaluationSet ValSet, string DatasetFingerprint);
+public sealed record BenchData(IReadOnlyList<LabeledImage> Train, IReadOnlyList<LabeledImage> Val, EvaluationSet ValSet, string DatasetFingerprint,
+    IReadOnlyList<ModelClass> Classes);
 
 /// <summary>One measured figure; Ratio is against the first figure of its group (the group's baseline).</summary>
 public sealed record BenchFigure(string Group, string Name, double ImagesPerSecond, double Ratio, string Note = "");
@@ -65,7 +67,7 @@ public sealed class Benchmark(BenchSettings settings, IProgress<string>? stage =
     {
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(Environment.ProcessorCount);
-        var configs = settings.Archs.Distinct().Select(a => ResNetConfig.Of(a, ResNetFlavour.Torchvision, zeroInitLast: false, HeadKind.Fastai)).ToArray();
+        var configs = settings.Archs.Distinct().Select(a => ResNetConfig.Of(a, ResNetFlavour.Torchvision, zeroInitLast: false, HeadKind.Fastai, data.Classes.Count)).ToArray();
         foreach (var config in configs)
             MeasureModel(config, named: configs.Length > 1 || config.Arch != ResNetArch.ResNet18);
         MeasureLoader(data);
@@ -142,7 +144,7 @@ public sealed class Benchmark(BenchSettings settings, IProgress<string>? stage =
         {
             var spec = new RunSpec { Name = "bench", Arch = config.Arch, Flavour = config.Flavour, ZeroInitLast = config.ZeroInitLast, Head = config.Head,
                 RecipeName = Recipe.Sgd.Name, ImageSize = settings.ImageSize, Epochs = 1, Seed = 0 };
-            var metadata = RunExport.MetadataFor(spec, summary: null);
+            var metadata = RunExport.MetadataFor(spec, summary: null, data.Classes);
             string unfolded = Path.Combine(folder, "unfolded.onnx"), folded = Path.Combine(folder, "folded.onnx"), int8 = Path.Combine(folder, "int8.onnx");
             torch.manual_seed(0);
             using (var model = ResNet.Create(config))
@@ -153,8 +155,8 @@ public sealed class Benchmark(BenchSettings settings, IProgress<string>? stage =
                 var calibration = RunExport.CalibrationImages(data.Train.FirstPerClass(8), side, data.DatasetFingerprint);
                 OnnxExporter.Export(model, metadata, int8, new OnnxExportOptions { WriteModelCard = false, Int8 = calibration });
             }
-            Add("exports", $"ONNX Runtime direct, fp32 folded (batch {batch})", OnnxValidator.Validate(folded, data.Val, data.DatasetFingerprint, batch).ImagesPerSecond, "decoded cache");
-            Add("exports", $"ONNX Runtime direct, int8 (batch {batch})", OnnxValidator.Validate(int8, data.Val, data.DatasetFingerprint, batch).ImagesPerSecond, "decoded cache");
+            Add("exports", $"ONNX Runtime direct, fp32 folded (batch {batch})", OnnxValidator.Validate(folded, data.Val, data.ValSet.ClassIds, data.ValSet.Name, data.DatasetFingerprint, batch).ImagesPerSecond, "decoded cache");
+            Add("exports", $"ONNX Runtime direct, int8 (batch {batch})", OnnxValidator.Validate(int8, data.Val, data.ValSet.ClassIds, data.ValSet.Name, data.DatasetFingerprint, batch).ImagesPerSecond, "decoded cache");
 
             stage?.Report("ML.NET pipeline: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel, one image per row, JPEG decoding included");
             double MlNet(string model, OnnxThreading threading) =>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Pipeline.Benchmarks;
 using Pipeline.Experiments;
+using Pipeline.Onnx;
 using Spectre.Console;
 
 namespace Pipeline.Cli;
@@ -15,7 +16,7 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed training steps per setting (after 2 warm-up steps).", DefaultValueFactory = _ => 8 }.Within(1, 100_000);
         var evalImages = new Option<int>("--eval-images") { Description = "Val images for the inference and ML.NET figures.", DefaultValueFactory = _ => 1000 }.Within(1, 100_000);
         var output = new Option<FileInfo>("--output") { Description = "JSON file for the figures.", DefaultValueFactory = _ => new FileInfo("reports/bench.json") };
-        var data = DatasetOptions.Data();
+        var data = new DataOptions();
         var arch = new Option<ResNetArch[]>("--arch")
         {
             Description = "Depths to time training and TorchSharp inference for (resnet18 resnet34 resnet50); the ONNX and ML.NET figures use the first.",
@@ -24,14 +25,16 @@ public static class BenchCommand
         };
         var command = new Command("bench", "Measure training, loader, inference and ML.NET evaluation speed (images/s) with ratios to each group's baseline; writes JSON.")
         {
-            batch, size, steps, evalImages, output, data, arch,
+            batch, size, steps, evalImages, output, arch,
         };
+        foreach (var option in data.All)
+            command.Options.Add(option);
         command.SetAction(parse =>
         {
             var settings = new BenchSettings { Batch = parse.GetValue(batch), ImageSize = parse.GetValue(size), Steps = parse.GetValue(steps), Archs = parse.GetValue(arch)! };
-            var dataset = DatasetOptions.Open(parse.GetValue(data));
+            var dataset = data.Open(parse);
             var val = dataset.Val.Take(parse.GetValue(evalImages)).ToList();
-            var benchData = new BenchData(dataset.Train, val, DatasetOptions.EvaluationSetOf(dataset, val, "bench"), dataset.Fingerprint);
+            var benchData = new BenchData(dataset.Train, val, DatasetOptions.EvaluationSetOf(dataset, val, "val"), dataset.Fingerprint, RunExport.ModelClassesOf(dataset.Classes));
             AnsiConsole.MarkupLineInterpolated($"[bold]machine[/]: {CpuFeatures.ModelName}, {Environment.ProcessorCount} cores; precision {CpuFeatures.AutoPrecisionChoice}");
             var report = new Benchmark(settings,
                 new SynchronousProgress<string>(s => AnsiConsole.MarkupLineInterpolated($"[bold]{s}[/]")),

@@ -6,7 +6,7 @@ namespace Pipeline.Cli;
 
 public static class DataCommand
 {
-    public static Command Create() => new("data", "Imagenette: download an official archive, verify a folder, build the decoded cache.")
+    public static Command Create() => new("data", "Datasets: download an official Imagenette archive, verify a dataset folder, build the decoded cache.")
     {
         Download(), Verify(), Cache(),
     };
@@ -33,7 +33,7 @@ public static class DataCommand
                     folder = await new ImagenetteDownloader(http).DownloadAndExtractAsync(which, parse.GetValue(dest)!.FullName,
                         new Progress<DownloadProgress>(p => task.Value = p.BytesDone), cancellation);
                 });
-            AnsiConsole.MarkupLineInterpolated($"[green]ready[/]: {folder} (use it with --data or {ImagenetteDataset.RootVariable})");
+            AnsiConsole.MarkupLineInterpolated($"[green]ready[/]: {folder} (use it with --data or {ImageFolderDataset.RootVariable})");
             return ExitCodes.Ok;
         });
         return command;
@@ -41,18 +41,22 @@ public static class DataCommand
 
     private static Command Verify()
     {
-        var data = DatasetOptions.Data();
-        var command = new Command("verify", "Index a dataset folder, decode every image, and report counts, warnings and its fingerprint.") { data };
+        var data = new DataOptions();
+        var command = new Command("verify", "Index a dataset folder, decode every image, and report its classes, counts, warnings and fingerprint.");
+        foreach (var option in data.All)
+            command.Options.Add(option);
         command.SetAction((parse, cancellation) =>
         {
-            var dataset = DatasetOptions.Open(parse.GetValue(data));
+            var dataset = data.Open(parse);
             DatasetOptions.CheckDecodable([.. dataset.Train, .. dataset.Val], cancellation);
-            var table = new Table().AddColumns("wnid", "class", "train", "val");
-            foreach (var c in ImagenetteClasses.All)
-                table.AddRow(c.Wnid, c.Name, dataset.Train.Count(i => i.Label == c.Index).ToString(), dataset.Val.Count(i => i.Label == c.Index).ToString());
+            var table = new Table().AddColumns("label", "folder", "class", "train", "val");
+            var train = dataset.Train.CountBy(i => i.Label).ToDictionary();
+            var val = dataset.Val.CountBy(i => i.Label).ToDictionary();
+            foreach (var c in dataset.Classes)
+                table.AddRow(c.Index.ToString(), c.Id.EscapeMarkup(), c.Name.EscapeMarkup(), train.GetValueOrDefault(c.Index).ToString(), val.GetValueOrDefault(c.Index).ToString());
             AnsiConsole.Write(table);
             DatasetOptions.ShowWarnings(dataset);
-            AnsiConsole.MarkupLineInterpolated($"{dataset.Root}: {dataset.Train.Count} train, {dataset.Val.Count} val images, all decode; {dataset.Warnings.Count} warnings, fingerprint {dataset.Fingerprint}");
+            AnsiConsole.MarkupLineInterpolated($"{dataset.Root}: {dataset.Classes.Count} classes ({dataset.ClassesSource}), {dataset.Train.Count} train, {dataset.Val.Count} val images{(dataset.Split is { } s ? $" ({s})" : "")}, all decode; {dataset.Warnings.Count} warnings, fingerprint {dataset.Fingerprint}");
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
@@ -60,12 +64,14 @@ public static class DataCommand
 
     private static Command Cache()
     {
-        var data = DatasetOptions.Data();
+        var data = new DataOptions();
         var side = new Option<int>("--short-side") { Description = "Short side to decode to (144 for 128 px training).", DefaultValueFactory = _ => 144 }.Within(32, 4096);
-        var command = new Command("cache", "Decode every image once into the memory-mapped cache training and validation read.") { data, side };
+        var command = new Command("cache", "Decode every image once into the memory-mapped cache training and validation read.") { side };
+        foreach (var option in data.All)
+            command.Options.Add(option);
         command.SetAction((parse, cancellation) =>
         {
-            var dataset = DatasetOptions.Open(parse.GetValue(data));
+            var dataset = data.Open(parse);
             int shortSide = parse.GetValue(side);
             foreach (var (name, images) in new[] { ("train", dataset.Train), ("val", dataset.Val) })
             {

@@ -5,28 +5,20 @@ using Spectre.Console;
 
 namespace Pipeline.Cli;
 
-/// <summary>The --data option every command that reads Imagenette shares, and how it resolves.</summary>
+/// <summary>What every command that reads a dataset does with it: its split, its warnings, its images checked, its evaluation set.</summary>
 public static class DatasetOptions
 {
-    public static Option<DirectoryInfo?> Data() => new("--data")
-    {
-        Description = $"Imagenette folder (official layout). Default: ${ImagenetteDataset.RootVariable}, else the embedded ../shared/data/imagenette-224.",
-    };
-
     public static Option<string> Split() => new("--split")
     {
         Description = "train or val.",
         DefaultValueFactory = _ => "val",
     };
 
-    public static ImagenetteDataset Open(DirectoryInfo? data, int noisyPercent = 0) =>
-        ImagenetteDataset.OpenOrDefault(data?.FullName, noisyPercent);
-
     /// <summary>
     /// Decodes every image with the strict decoder the cache build uses (<see cref="ImageCheck"/>), with a progress bar:
     /// what `data verify` and `evaluate` (whose ML.NET decoder is lenient) check before they report or score anything.
     /// </summary>
-    /// <exception cref="ImagenetteDataException">Some images cannot be decoded; the message lists them.</exception>
+    /// <exception cref="DatasetException">Some images cannot be decoded; the message lists them.</exception>
     public static void CheckDecodable(IReadOnlyList<LabeledImage> images, CancellationToken cancellation)
     {
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
@@ -40,13 +32,13 @@ public static class DatasetOptions
     /// The index's warnings (files skipped, a class missing, files the CSV does not list), shown by every command that
     /// acts on the data: a score on a dataset with a class missing is not the score it seems.
     /// </summary>
-    public static void ShowWarnings(ImagenetteDataset dataset)
+    public static void ShowWarnings(ImageFolderDataset dataset)
     {
         foreach (string warning in dataset.Warnings)
             AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
     }
 
-    public static IReadOnlyList<LabeledImage> SplitOf(ImagenetteDataset dataset, string split, int? perClass = null)
+    public static IReadOnlyList<LabeledImage> SplitOf(ImageFolderDataset dataset, string split, int? perClass = null)
     {
         var images = split.ToLowerInvariant() switch
         {
@@ -57,11 +49,11 @@ public static class DatasetOptions
         return perClass is { } n ? images.FirstPerClass(n) : images;
     }
 
-    /// <summary>The ML.NET evaluation's view of a split: image paths with their wnids, in the class table's order.</summary>
-    public static EvaluationSet EvaluationSetOf(ImagenetteDataset dataset, IReadOnlyList<LabeledImage> images, string name)
+    /// <summary>The ML.NET evaluation's view of a split: image paths with their class ids, the dataset's classes in label order.</summary>
+    public static EvaluationSet EvaluationSetOf(ImageFolderDataset dataset, IReadOnlyList<LabeledImage> images, string split)
     {
-        var set = EvaluationSet.Create(name, ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
-            images.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+        var set = EvaluationSet.Create($"{dataset.Name} {split}", dataset.Classes.Ids,
+            images.Select(i => new LabeledExample(i.Path, dataset.Classes[i.Label].Id)).ToArray(), dataset.Fingerprint);
         return set with { Warnings = dataset.Warnings }; // the report records them next to the scores
     }
 }

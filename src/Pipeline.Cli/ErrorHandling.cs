@@ -70,7 +70,7 @@ public static class ErrorHandling
     {
         TorchRuntimeUnavailableException or RunSpecException or TrainingDivergedException
             or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-            or UnauthorizedAccessException or ImagenetteDataException or OnnxExportException or EvaluationException or InvalidModelException or UsageException => e.Message,
+            or UnauthorizedAccessException or DatasetException or StateDictMismatchException or OnnxExportException or EvaluationException or InvalidModelException or UsageException => e.Message,
         OperationCanceledException => "interrupted. Finished epochs are checkpointed: run the same command again to resume.",
         AggregateException { InnerExceptions.Count: 1 } agg => UserMessage(agg.InnerException!),
         _ => null,

@@ -18,7 +18,7 @@ public static class EvaluateCommand
             Description = $"ONNX files or folders of them, sub-folders included (default: ${EvaluationPlan.ModelsVariable}, else the plan's, else models/).",
             AllowMultipleArgumentsPerToken = true,
         };
-        var data = DatasetOptions.Data();
+        var data = new DataOptions();
         var split = DatasetOptions.Split();
         var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class (0: all)." }.Within(0, 100_000);
         var device = new Option<ComputeDevice?>("--device") { Description = "auto (CUDA if it loads, else CPU), cpu or gpu." };
@@ -30,14 +30,18 @@ public static class EvaluateCommand
 
         var command = new Command("evaluate", "Evaluate exported models with the ML.NET pipeline; write JSON/Markdown/HTML reports and append to the history.")
         {
-            plan, models, data, split, perClass, device, history, reportDir, runs, failOnRegression, threshold,
+            plan, models, split, perClass, device, history, reportDir, runs, failOnRegression, threshold,
         };
+        foreach (var option in data.All)
+            command.Options.Add(option);
         command.SetAction((parse, cancellation) =>
         {
             var p = parse.GetValue(plan) is { } file ? EvaluationPlan.Load(file.FullName) : new EvaluationPlan { Models = ["models"] };
             p = p.With(new EvaluationOverrides
             {
                 Models = parse.GetValue(models),
+                ValFraction = parse.GetValue(data.ValFraction),
+                SplitSeed = data.SplitSeedGiven(parse) ? parse.GetValue(data.SplitSeed) : null,
                 Split = parse.GetResult(split) is { Implicit: false } ? parse.GetValue(split) : null, // its default must not hide the plan's
                 PerClassLimit = parse.GetValue(perClass),
                 Device = parse.GetValue(device),
@@ -47,13 +51,13 @@ public static class EvaluateCommand
                 FailOnRegression = parse.GetValue(failOnRegression),
                 RegressionThresholdPp = parse.GetValue(threshold),
             }, Environment.GetEnvironmentVariable(EvaluationPlan.ModelsVariable));
-            // --data wins; then the plan's folder if it exists; then the embedded default.
-            var dataDir = parse.GetValue(data) ?? (Directory.Exists(p.Dataset) ? new DirectoryInfo(p.Dataset) : null);
-            var dataset = DatasetOptions.Open(dataDir);
+            // --data wins; then the plan's folder if it exists; then the default ($PIPELINE_DATA, else the embedded Imagenette).
+            string? folder = data.Folder(parse) ?? (Directory.Exists(p.Dataset) ? p.Dataset : null);
+            var dataset = ImageFolderDataset.OpenOrDefault(folder, split: DatasetSplit.Of(p.ValFraction, p.SplitSeed));
             DatasetOptions.ShowWarnings(dataset);
             var images = DatasetOptions.SplitOf(dataset, p.Split, p.PerClassLimit > 0 ? p.PerClassLimit : null);
             DatasetOptions.CheckDecodable(images, cancellation); // ML.NET's decoder would score a damaged JPEG's grey-filled remains
-            var set = DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {p.Split}");
+            var set = DatasetOptions.EvaluationSetOf(dataset, images, p.Split);
 
             var outcome = EvaluationJob.Run(p.ToRequest(set), Console.Out);
             AnsiConsole.MarkupLineInterpolated($"[green]report[/]: {DisplayPath.Of(Path.GetFullPath(outcome.Files.Html))}");

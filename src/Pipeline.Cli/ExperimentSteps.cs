@@ -1,3 +1,4 @@
+using Pipeline.Data;
 using Pipeline.Evaluation;
 using Pipeline.Experiments;
 using Pipeline.Inference;
@@ -46,9 +47,9 @@ public sealed class ExperimentSteps(string runsRoot, ComputeDevice device, Exper
     {
         if (_set is not null && _setStep == step)
             return _set;
-        var dataset = DatasetOptions.Open(pipeline.Dataset is null ? null : new DirectoryInfo(pipeline.Dataset));
+        var dataset = ImageFolderDataset.OpenOrDefault(pipeline.Dataset, split: DatasetSplit.Of(pipeline.ValFraction, pipeline.SplitSeed));
         var images = DatasetOptions.SplitOf(dataset, step.Split, step.PerClassLimit > 0 ? step.PerClassLimit : null);
-        (_set, _setStep) = (DatasetOptions.EvaluationSetOf(dataset, images, $"imagenette {step.Split}"), step);
+        (_set, _setStep) = (DatasetOptions.EvaluationSetOf(dataset, images, step.Split), step);
         return _set;
     }
 }

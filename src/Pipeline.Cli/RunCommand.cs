@@ -12,7 +12,7 @@ public static class RunCommand
         var file = new Argument<FileInfo>("pipeline") { Description = "A pipeline file (pipelines/smoke.json, pipelines/reference.json, …)." };
         var runs = TrainCommand.RunsOption();
         var models = new Option<DirectoryInfo>("--models") { Description = "Where exported models go (a sub-folder per pipeline).", DefaultValueFactory = _ => new DirectoryInfo("models") };
-        var data = DatasetOptions.Data();
+        var data = new DataOptions();
         var device = new Option<ComputeDevice>("--device") { Description = "Evaluation device: auto, cpu or gpu.", DefaultValueFactory = _ => ComputeDevice.Auto };
         var shard = new Option<string?>("--shard")
         {
@@ -27,8 +27,10 @@ public static class RunCommand
         };
         var command = new Command("run", "Run a whole experiment: train every run not finished yet (interrupted ones resume), export, evaluate with ML.NET, write the report.")
         {
-            file, runs, models, data, device, shard, claim, collect, arch,
+            file, runs, models, device, shard, claim, collect, arch,
         };
+        foreach (var option in data.All)
+            command.Options.Add(option);
         command.Validators.Add(result =>
         {
             if (new[] { result.GetValue(shard) is not null, result.GetValue(claim), result.GetValue(collect) }.Count(b => b) > 1)
@@ -37,8 +39,12 @@ public static class RunCommand
         command.SetAction((parse, cancellation) =>
         {
             var pipeline = ExperimentPipeline.Load(parse.GetValue(file)!.FullName);
-            if (parse.GetValue(data) is { } dir)
-                pipeline = pipeline with { Dataset = dir.FullName };
+            if (data.Folder(parse) is { } dir)
+                pipeline = pipeline with { Dataset = dir };
+            if (parse.GetValue(data.ValFraction) is { } fraction)
+                pipeline = pipeline with { ValFraction = fraction };
+            if (data.SplitSeedGiven(parse))
+                pipeline = pipeline with { SplitSeed = parse.GetValue(data.SplitSeed) };
             if (parse.GetValue(arch) is { } only)
                 pipeline = pipeline.OnlyArch(only);
             string runsRoot = parse.GetValue(runs)!.FullName;

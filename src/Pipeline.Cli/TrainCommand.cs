@@ -21,7 +21,13 @@ public static class TrainCommand
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5 }.Within(1, 10_000);
         var size = new Option<int>("--image-size") { DefaultValueFactory = _ => 128 }.Within(32, 1024);
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 }.Within(0, int.MaxValue);
-        var data = new Option<DirectoryInfo?>("--data") { Description = "Imagenette folder (default: the embedded ../shared/data/imagenette-224 or $PIPELINE_DATA)." };
+        var data = new DataOptions();
+        var initWeights = new Option<FileInfo?>("--init-weights")
+        {
+            Description = "Start from a PyTorch state dict (.safetensors, or torch.save's .pth/.pt) with torchvision's or timm's names, e.g. torchvision's " +
+                          "resnet18 weights, instead of the seeded init. The run records the file's SHA-256.",
+        };
+        var newHead = new Option<bool>("--new-head") { Description = "With --init-weights: re-initialise the classifier for this dataset's classes instead of loading the file's." };
         var trainPerClass = new Option<int?>("--train-per-class") { Description = "Use only the first N training images of each class." }.Within(1, 100_000);
         var valPerClass = new Option<int?>("--val-per-class") { Description = "Use only the first N val images of each class." }.Within(1, 100_000);
         var precision = new Option<Precision>("--precision")
@@ -33,8 +39,15 @@ public static class TrainCommand
 
         var command = new Command("train", "Train one ResNet run; resumes from its last checkpoint if interrupted.")
         {
-            runFile, name, arch, flavour, zeroInit, head, recipe, epochs, size, seed, precision, data, trainPerClass, valPerClass, runs,
+            runFile, name, arch, flavour, zeroInit, head, recipe, epochs, size, seed, precision, trainPerClass, valPerClass, initWeights, newHead, runs,
         };
+        foreach (var option in data.All)
+            command.Options.Add(option);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(newHead) && result.GetValue(initWeights) is null)
+                result.AddError("--new-head re-initialises the classifier of loaded weights: give --init-weights FILE too, or drop --new-head.");
+        });
         command.SetAction((parse, cancellation) =>
         {
             RunSpec spec;
@@ -58,7 +71,11 @@ public static class TrainCommand
                     Epochs = parse.GetValue(epochs),
                     ImageSize = parse.GetValue(size),
                     Seed = parse.GetValue(seed),
-                    Dataset = parse.GetValue(data)?.FullName,
+                    Dataset = data.Folder(parse),
+                    ValFraction = parse.GetValue(data.ValFraction),
+                    SplitSeed = parse.GetValue(data.SplitSeed),
+                    InitWeights = parse.GetValue(initWeights)?.FullName,
+                    NewHead = parse.GetValue(newHead),
                     TrainPerClass = parse.GetValue(trainPerClass),
                     ValPerClass = parse.GetValue(valPerClass),
                     Precision = parse.GetValue(precision),

@@ -9,17 +9,19 @@ public static class ValidateCommand
     public static Command Create()
     {
         var model = new Argument<FileInfo>("model") { Description = "An exported .onnx model." };
-        var data = DatasetOptions.Data();
+        var data = new DataOptions();
         var split = DatasetOptions.Split();
         var perClass = new Option<int?>("--per-class") { Description = "Only the first N images of each class." }.Within(1, 100_000);
         var batch = new Option<int>("--batch") { Description = "Images per ONNX Runtime call.", DefaultValueFactory = _ => 64 }.Within(1, 4096);
         var command = new Command("validate", "Run an exported model with ONNX Runtime over a dataset split and print top-1/top-5 (like timm's onnx_validate.py).")
         {
-            model, data, split, perClass, batch,
+            model, split, perClass, batch,
         };
+        foreach (var option in data.All)
+            command.Options.Add(option);
         command.SetAction((parse, cancellation) =>
         {
-            var dataset = DatasetOptions.Open(parse.GetValue(data));
+            var dataset = data.Open(parse);
             DatasetOptions.ShowWarnings(dataset);
             var images = DatasetOptions.SplitOf(dataset, parse.GetValue(split)!, parse.GetValue(perClass));
             string path = parse.GetValue(model)!.FullName;
@@ -27,7 +29,7 @@ public static class ValidateCommand
             AnsiConsole.Progress().AutoClear(true).Start(ctx =>
             {
                 var task = ctx.AddTask("validating", maxValue: images.Count);
-                result = OnnxValidator.Validate(path, images, dataset.Fingerprint, parse.GetValue(batch),
+                result = OnnxValidator.Validate(path, images, dataset.Classes.Ids, $"{dataset.Name} {parse.GetValue(split)}", dataset.Fingerprint, parse.GetValue(batch),
                     new Progress<(int Done, int Total)>(p => task.Value = p.Done), cancellation);
             });
             AnsiConsole.MarkupLineInterpolated(

@@ -54,7 +54,7 @@ public sealed unsafe class DecodedImageCache : IDisposable
     /// Opens the cache of <paramref name="images"/> at <paramref name="shortSide"/>, building it first
     /// (decoding in parallel on all cores, reporting <paramref name="progress"/>) when there is none yet.
     /// </summary>
-    /// <exception cref="ImagenetteDataException">Some images cannot be decoded; the message lists them all.</exception>
+    /// <exception cref="DatasetException">Some images cannot be decoded; the message lists them all.</exception>
     public static DecodedImageCache BuildOrOpen(
         IReadOnlyList<LabeledImage> images,
         int shortSide,
@@ -119,7 +119,7 @@ public sealed unsafe class DecodedImageCache : IDisposable
     }
 
     /// <summary>The SHA-256 of each file's bytes, in parallel.</summary>
-    /// <exception cref="ImagenetteDataException">Some files cannot be read (deleted or unreadable since the index saw them).</exception>
+    /// <exception cref="DatasetException">Some files cannot be read (deleted or unreadable since the index saw them).</exception>
     private static byte[][] ContentHashes(IReadOnlyList<LabeledImage> images)
     {
         var hashes = new byte[images.Count][];
@@ -138,7 +138,7 @@ public sealed unsafe class DecodedImageCache : IDisposable
             }
         });
         if (problems.Count > 0)
-            throw ImagenetteDataException.ForMany($"{problems.Count} image(s) cannot be read, so the decoded cache cannot be opened:", problems);
+            throw DatasetException.ForMany($"{problems.Count} image(s) cannot be read, so the decoded cache cannot be opened:", problems);
         return hashes;
     }
 
@@ -245,6 +245,6 @@ public sealed unsafe class DecodedImageCache : IDisposable
     private static void ThrowIfAny(List<(string File, string Problem)> problems)
     {
         if (problems.Count > 0)
-            throw ImagenetteDataException.ForMany($"{problems.Count} image(s) cannot be decoded, so the decoded cache was not built:", problems);
+            throw DatasetException.ForMany($"{problems.Count} image(s) cannot be decoded, so the decoded cache was not built:", problems);
     }
 }

@@ -7,7 +7,7 @@ namespace Pipeline.Data;
 /// </summary>
 public static class ImageCheck
 {
-    /// <exception cref="ImagenetteDataException">Some images cannot be decoded; the message lists them all.</exception>
+    /// <exception cref="DatasetException">Some images cannot be decoded; the message lists them all.</exception>
     public static void ThrowIfAnyUndecodable(IReadOnlyList<LabeledImage> images, IProgress<int>? progress = null, CancellationToken ct = default)
     {
         var problems = new List<(string File, string Problem)>();
@@ -25,7 +25,7 @@ public static class ImageCheck
         if (problems.Count > 0)
         {
             problems.Sort((a, b) => string.CompareOrdinal(a.File, b.File));
-            throw ImagenetteDataException.ForMany($"{problems.Count} image(s) cannot be decoded:", problems);
+            throw DatasetException.ForMany($"{problems.Count} image(s) cannot be decoded:", problems);
         }
     }
 }

@@ -2,8 +2,8 @@ namespace Pipeline.Data;
 
 /// <summary>One image of a split.</summary>
 /// <param name="Path">Absolute path of the file.</param>
-/// <param name="RelativePath">Path under the dataset root with '/' separators, as in the official CSV ("val/n01440764/x.JPEG").</param>
-/// <param name="Label">Index into <see cref="ImagenetteClasses.All"/>.</param>
+/// <param name="RelativePath">Path under the dataset root with '/' separators ("val/n01440764/x.JPEG"; "cats/x.jpg" in a dataset split by a fraction).</param>
+/// <param name="Label">Index into the dataset's <see cref="ImageFolderDataset.Classes"/>.</param>
 public sealed record LabeledImage(string Path, string RelativePath, int Label);
 
 public static class LabeledImages

@@ -1,42 +1,68 @@
 namespace Pipeline.Data;
 
-/// <summary>A file found under <c>&lt;split&gt;/&lt;wnid&gt;/</c>, before labels are settled.</summary>
+/// <summary>A file found under <c>&lt;split&gt;/&lt;class&gt;/</c>, before labels are settled.</summary>
 internal sealed record IndexedFile(string FullPath, string RelativePath, long Length, int FolderLabel);
 
+/// <summary>Where a dataset's class list comes from, and what messages say about it.</summary>
+/// <param name="Listed">A classes file lists the classes: folders it does not name are skipped, and their count needs no confirming.
+/// False: the classes are the train split's folders.</param>
+/// <param name="Description">The list in messages ("classes.csv", "Imagenette's classes file", "the folders of train/").</param>
+/// <param name="UnknownFolder">What a folder that is not a class is ("not in classes.csv").</param>
+/// <param name="UnknownFolderFix">What to do about such a folder.</param>
+/// <param name="EmptyClassFix">What to do about a class without training images, besides adding some.</param>
+internal sealed record ClassSource(bool Listed, string Description, string UnknownFolder, string UnknownFolderFix, string EmptyClassFix)
+{
+    public static ClassSource File(string path) => new(true, ClassesFile.FileName,
+        $"not in {ClassesFile.FileName}", $"Remove the folder, or add a line for it to {path}.", $"or remove its line from {path}");
+
+    public static ClassSource Imagenette { get; } = new(true, "Imagenette's classes file",
+        "not an Imagenette class", "Remove the folder, or move its images into one of the ten class folders.", "or restore the folder from the archive");
+
+    public static ClassSource Folders(string classDir) => new(false, $"the class folders of {classDir}", "", "", "or remove the folder");
+}
+
 /// <summary>
-/// Lists one split folder (<c>train/</c> or <c>val/</c>) of the official layout. Files that cannot be
-/// part of the dataset (outside a class folder, an unknown class, not an image) are skipped with a
-/// counted warning; files that claim to be images but are not (empty, wrong format) are errors,
-/// collected so the user sees all of them at once.
+/// Lists one split folder (<c>train/</c>, <c>val/</c>, or the dataset's top folder when it is split by a fraction) of the
+/// ImageFolder layout against a class table. Files that cannot be part of the dataset (outside a class folder, a folder the
+/// classes file does not name, not a JPEG) are skipped with a counted warning; files that claim to be images but are not
+/// (empty, wrong format, truncated) are errors, collected so the user sees all of them at once, as are the class rules a
+/// split breaks (a class without training images, a val folder that train does not have).
 /// </summary>
 internal static class SplitScanner
 {
     private static readonly string[] s_imageExtensions = [".jpeg", ".jpg"];
 
-    public static List<IndexedFile> Scan(string root, string split, List<string> warnings, List<(string File, string Problem)> problems)
-    {
-        string splitDir = Path.Combine(root, split);
-        if (!Directory.Exists(splitDir))
-        {
-            throw new ImagenetteDataException(
-                $"'{splitDir}' does not exist: a dataset folder needs train/<wnid>/*.JPEG and val/<wnid>/*.JPEG " +
-                "(the layout of the official Imagenette archives). Point at the extracted archive's top folder, or download one with ImagenetteDownloader.",
-                splitDir);
-        }
+    /// <summary>Files a dataset's top folder holds beside its class folders, never warned about.</summary>
+    private static readonly string[] s_datasetFiles = [ClassesFile.FileName, NoisyLabelFile.FileName];
 
+    /// <param name="split">"train", "val", or "" for the top folder of a dataset split by a fraction.</param>
+    public static List<IndexedFile> Scan(string root, string split, ClassTable classes, ClassSource source, List<string> warnings, List<(string File, string Problem)> problems)
+    {
+        string splitDir = split.Length == 0 ? root : Path.Combine(root, split);
+        string shown = split.Length == 0 ? "" : $"{split}/";
         var files = new List<IndexedFile>();
-        foreach (string stray in Directory.EnumerateFiles(splitDir))
-            warnings.Add($"{Relative(root, stray)}: not inside a class folder, skipped. Move it into {split}/<wnid>/ or delete it.");
+        var skippedPerClass = new Dictionary<int, int>();
+        foreach (string stray in Directory.EnumerateFiles(splitDir).Where(f => split.Length > 0 || !s_datasetFiles.Contains(Path.GetFileName(f))))
+            warnings.Add($"{Relative(root, stray)}: not inside a class folder, skipped. Move it into {shown}<class>/ or delete it.");
 
         foreach (string classDir in Directory.EnumerateDirectories(splitDir).Order(StringComparer.Ordinal))
         {
-            string wnid = Path.GetFileName(classDir);
-            int label = ImagenetteClasses.IndexOf(wnid);
+            string id = Path.GetFileName(classDir);
+            if (split.Length == 0 && id is "train" or "val")
+                continue; // ImageFolder's split folders, refused by the caller when they are the layout
+            int label = classes.IndexOf(id);
             if (label < 0)
             {
-                int skipped = Directory.EnumerateFiles(classDir, "*", SearchOption.AllDirectories).Count();
-                warnings.Add($"{Relative(root, classDir)}/: '{wnid}' is not an Imagenette class, {skipped} file(s) skipped. " +
-                    "Remove the folder, or move its images into one of the ten class folders.");
+                if (source.Listed)
+                {
+                    int skipped = Directory.EnumerateFiles(classDir, "*", SearchOption.AllDirectories).Count();
+                    warnings.Add($"{Relative(root, classDir)}/: '{id}' is {source.UnknownFolder}, {skipped} file(s) skipped. {source.UnknownFolderFix}");
+                }
+                else
+                {
+                    problems.Add(($"{Relative(root, classDir)}/", $"class '{id}' is in {split} but not in train, so no model can learn it. " +
+                        $"Add its training images under train/{id}/, or remove {split}/{id}/."));
+                }
                 continue;
             }
 
@@ -49,6 +75,7 @@ internal static class SplitScanner
                 if (!s_imageExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase))
                 {
                     warnings.Add($"{relative}: not a .JPEG file, skipped. Delete it, or convert it to JPEG to include it.");
+                    skippedPerClass[label] = skippedPerClass.GetValueOrDefault(label) + 1;
                     continue;
                 }
                 if (CheckImageFile(file) is { } problem)
@@ -60,12 +87,26 @@ internal static class SplitScanner
             }
         }
 
-        foreach (var missing in ImagenetteClasses.All.Where(c => !files.Any(f => f.FolderLabel == c.Index)))
-            warnings.Add($"{split}/{missing.Wnid}/: no images of class {missing.Index} ({missing.Name}) in {split}. Restore the folder from the archive if this copy should be complete.");
+        var present = files.Select(f => f.FolderLabel).ToHashSet();
+        foreach (var missing in classes.Where(c => !present.Contains(c.Index)))
+        {
+            if (split == "val")
+            {
+                warnings.Add($"{shown}{missing.Id}/: no images of class {missing.Index} ({missing.Name}) in {split}, so it is never scored. " +
+                    "Restore the folder from the archive if this copy should be complete, or add some of its images.");
+                continue;
+            }
+            string skipped = skippedPerClass.TryGetValue(missing.Index, out int n) ? $" ({n} file(s) that are not JPEGs were skipped: convert them to JPEG)" : "";
+            problems.Add(($"{shown}{missing.Id}/", $"class {missing.Index} ({missing.Name}) has no training images{skipped}. Add JPEG images of it there, {source.EmptyClassFix}."));
+        }
 
         files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return files;
     }
+
+    /// <summary>The class folders of a split folder: the class list of a dataset without a classes file.</summary>
+    public static IEnumerable<string> ClassFolders(string splitDir, bool topFolder) =>
+        Directory.EnumerateDirectories(splitDir).Select(Path.GetFileName).Where(n => !(topFolder && n is "train" or "val"))!;
 
     /// <summary>
     /// The checks every command gets when it opens the dataset, cheap enough for 13,394 files: empty files, files that
@@ -78,9 +119,9 @@ internal static class SplitScanner
     {
         var (head, tail) = FileSignature.ReadHeadAndTail(path);
         if (head.Length == 0)
-            return "the file is empty (0 bytes). Delete it or replace it with the original image from the archive.";
+            return "the file is empty (0 bytes). Delete it or replace it with the original image.";
         if (!FileSignature.IsJpeg(head))
-            return $"named .JPEG but the content is {FileSignature.Describe(head)}, not a JPEG. Delete it or replace it with the original image from the archive.";
+            return $"named .JPEG but the content is {FileSignature.Describe(head)}, not a JPEG. Delete it or replace it with the original image.";
         return FileSignature.EndsLikeJpeg(tail) ? null : ImageDecoder.Check(path); // bytes after the marker are legal: decode to decide
     }
 

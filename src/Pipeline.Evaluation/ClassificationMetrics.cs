@@ -11,6 +11,9 @@ public sealed record ClassMetrics(string Id, string Name, double Precision, doub
 /// What ML.NET's <c>MulticlassClassification.Evaluate</c> says about one scored data set, in the
 /// model's class order. Accuracies are fractions (0..1).
 /// </summary>
+/// <summary>Images of class <paramref name="True"/> predicted as <paramref name="Predicted"/>: how many, and their share of the true class.</summary>
+public sealed record Confusion(ClassMetrics True, ClassMetrics Predicted, long Images, double ShareOfTrue);
+
 public sealed record ClassificationMetrics
 {
     public required long Count { get; init; }
@@ -26,6 +29,18 @@ public sealed record ClassificationMetrics
     public required IReadOnlyList<ClassMetrics> PerClass { get; init; }
     /// <summary>Counts: row = true class, column = predicted class, both in the model's class order.</summary>
     public required IReadOnlyList<IReadOnlyList<long>> ConfusionMatrix { get; init; }
+
+    /// <summary>
+    /// The <paramref name="count"/> largest off-diagonal cells of the confusion matrix, most images first: which class is
+    /// taken for which, the summary that stays readable when a matrix of 100 classes is not.
+    /// </summary>
+    public IReadOnlyList<Confusion> TopConfusions(int count) =>
+        ConfusionMatrix.SelectMany((row, t) => row.Select((n, p) => (t, p, n)))
+            .Where(c => c.t != c.p && c.n > 0)
+            .OrderByDescending(c => c.n).ThenBy(c => c.t).ThenBy(c => c.p)
+            .Take(count)
+            .Select(c => new Confusion(PerClass[c.t], PerClass[c.p], c.n, c.n / (double)Math.Max(1, ConfusionMatrix[c.t].Sum())))
+            .ToArray();
 
     /// <summary>
     /// Evaluates a scored view with <see cref="ImageClassificationPipeline.Columns.Label"/>,

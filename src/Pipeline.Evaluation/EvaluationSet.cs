@@ -9,7 +9,7 @@ public sealed record LabeledExample(string ImagePath, string ClassId);
 /// <summary>
 /// The images a run evaluates, with the dataset's class list. The evaluation needs nothing else
 /// from the dataset index, so it does not depend on it: the command line builds this from
-/// <c>ImagenetteDataset.Val</c>.
+/// <c>ImageFolderDataset.Val</c>.
 /// </summary>
 public sealed record EvaluationSet
 {

@@ -161,20 +161,9 @@ public sealed class ModelEvaluator(EvaluationOptions? options = null)
     /// <summary>The model's classes must be the dataset's, and every label one of them.</summary>
     private static void CheckClasses(InspectedModel model, EvaluationSet set)
     {
+        if (model.Metadata.ClassListDifference(set.ClassIds, set.Name) is { } difference)
+            throw new EvaluationException(model.Path, difference);
         var modelIds = model.Metadata.Classes.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-        if (modelIds.Count != set.ClassIds.Count)
-        {
-            throw new EvaluationException(model.Path,
-                $"the model has {modelIds.Count} classes but the dataset '{set.Name}' has {set.ClassIds.Count}: " +
-                "it was trained for another class list. Evaluate it on its own dataset, or re-export it with this dataset's classes.");
-        }
-        var notInModel = set.ClassIds.Where(id => !modelIds.Contains(id)).ToArray();
-        if (notInModel.Length > 0)
-        {
-            throw new EvaluationException(model.Path,
-                $"the dataset's classes {string.Join(", ", notInModel)} are not in the model's class list " +
-                $"({string.Join(", ", modelIds.Order(StringComparer.Ordinal))}): it was trained for another class list.");
-        }
         var stray = set.Examples.FirstOrDefault(e => !modelIds.Contains(e.ClassId));
         if (stray is not null)
         {

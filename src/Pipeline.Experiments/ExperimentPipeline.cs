@@ -48,7 +48,22 @@ public sealed record ExperimentPipeline
     /// </summary>
     public IReadOnlyDictionary<int, IReadOnlyList<int>> SeedsAt { get; init; } = new Dictionary<int, IReadOnlyList<int>>();
     public int ValidateEvery { get; init; } = 1;
+    /// <summary>The dataset folder, <c>"data"</c> in the file (<c>"dataset"</c> is read too: <see cref="DataKey"/>); null: the default (Imagenette).</summary>
     public string? Dataset { get; init; }
+
+    /// <summary>The file's <c>"data"</c>, moved into <see cref="Dataset"/> by <see cref="Load"/>; never written.</summary>
+    [JsonPropertyName("data"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DataAlias { get => null; init => DataGiven = value; }
+
+    [JsonIgnore]
+    internal string? DataGiven { get; init; }
+
+    /// <summary>As <see cref="RunSpec.ValFraction"/>: a dataset of class folders split by this fraction; null: its train/ and val/.</summary>
+    public double? ValFraction { get; init; }
+    public int SplitSeed { get; init; }
+    /// <summary>As <see cref="RunSpec.InitWeights"/>: every run starts from this PyTorch state dict.</summary>
+    public string? InitWeights { get; init; }
+    public bool NewHead { get; init; }
     public int? TrainPerClass { get; init; }
     public int? ValPerClass { get; init; }
     public int? MaxStepsPerEpoch { get; init; }
@@ -90,6 +105,7 @@ public sealed record ExperimentPipeline
         {
             var pipeline = JsonSerializer.Deserialize<ExperimentPipeline>(File.ReadAllText(path), Json)
                 ?? throw new JsonException("the file is empty");
+            pipeline = pipeline with { Dataset = DataKey.Resolve(pipeline.Dataset, pipeline.DataGiven), DataGiven = null };
             if (pipeline.Variants.Count == 0 || pipeline.Seeds.Count == 0 || pipeline.Epochs.Count == 0 || pipeline.Arch.Count == 0 || pipeline.LrMax is { Count: 0 })
                 throw new JsonException("'variants', 'seeds', 'epochs', 'arch' and 'lrMax' (when given) must each list at least one entry");
             if (pipeline.Arch.Distinct().Count() != pipeline.Arch.Count || pipeline.LrMax?.Distinct().Count() < pipeline.LrMax?.Count)
@@ -167,6 +183,10 @@ public sealed record ExperimentPipeline
             Epochs = epochs,
             Seed = seed,
             Dataset = Dataset,
+            ValFraction = ValFraction,
+            SplitSeed = SplitSeed,
+            InitWeights = InitWeights,
+            NewHead = NewHead,
             TrainPerClass = TrainPerClass,
             ValPerClass = ValPerClass,
             MaxStepsPerEpoch = MaxStepsPerEpoch,

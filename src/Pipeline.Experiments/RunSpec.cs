@@ -43,8 +43,30 @@ public sealed record RunSpec
     public int ImageSize { get; init; } = 128;
     public int Epochs { get; init; } = 5;
     public int Seed { get; init; } = 42;
-    /// <summary>Dataset folder; null: the embedded default (../shared/data/imagenette-224) or $PIPELINE_DATA.</summary>
+    /// <summary>
+    /// The dataset folder (ImageFolder layout: train/&lt;class&gt;/ and val/&lt;class&gt;/, or class folders split by
+    /// <see cref="ValFraction"/>); null: $PIPELINE_DATA, else the embedded ../shared/data/imagenette-224. Written as
+    /// <c>"dataset"</c>; files may name it <c>"data"</c>, as the command line's <c>--data</c> does (<see cref="DataKey"/>).
+    /// </summary>
     public string? Dataset { get; init; }
+
+    /// <summary>
+    /// <c>"data"</c>, the name run and pipeline files use for <see cref="Dataset"/> (<c>"dataset"</c>, which records are
+    /// written with, is read too). Read only: never written, and moved into <see cref="Dataset"/> by
+    /// <see cref="DataKey.Resolve"/> when a file is loaded.
+    /// </summary>
+    [JsonPropertyName("data"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DataAlias { get => null; init => DataGiven = value; }
+
+    [JsonIgnore]
+    internal string? DataGiven { get; init; }
+
+    /// <summary>
+    /// For a dataset without train/ and val/ folders: the share of each class's images held out for validation, chosen by a
+    /// hash seeded with <see cref="SplitSeed"/>. Null: the dataset's own train/ and val/ folders (every run before this existed).
+    /// </summary>
+    public double? ValFraction { get; init; }
+    public int SplitSeed { get; init; }
     /// <summary>Use only the first N images per class of each split (quick runs and tests); null: all.</summary>
     public int? TrainPerClass { get; init; }
     public int? ValPerClass { get; init; }
@@ -59,6 +81,18 @@ public sealed record RunSpec
     /// <summary>Validate every N epochs (and always after the last): long runs save the time of most validations.</summary>
     public int ValidateEvery { get; init; } = 1;
 
+    /// <summary>
+    /// A PyTorch state dict (safetensors, or a <c>torch.save</c> .pth/.pt) that initialises the model in place of the seeded
+    /// init: torchvision or timm names, which are this project's. Null: trained from scratch (every run before this existed).
+    /// </summary>
+    public string? InitWeights { get; init; }
+
+    /// <summary>With <see cref="InitWeights"/>: re-initialise the classifier for this dataset's classes instead of loading the file's.</summary>
+    public bool NewHead { get; init; }
+
+    /// <summary>The SHA-256 of the <see cref="InitWeights"/> file, recorded by the trainer when the run starts (<see cref="WithInitWeightsHash"/>).</summary>
+    public string? InitWeightsSha256 { get; init; }
+
     [JsonIgnore]
     public Recipe Recipe => RecipeOverride ?? (Recipe.Presets.TryGetValue(RecipeName, out var r)
         ? r
@@ -67,8 +101,12 @@ public sealed record RunSpec
     [JsonIgnore]
     public bool EffectiveZeroInitLast => ModelConfig.ZeroInitLast;
 
+    /// <summary>The model the run describes, with Imagenette's 10 outputs: for its flag, head and depth. The model itself: <see cref="ModelFor"/>.</summary>
     [JsonIgnore]
     public ResNetConfig ModelConfig => ResNetConfig.Of(Arch, Flavour, ZeroInitLast, Head);
+
+    /// <summary>The model the run trains, with one output per class of its dataset.</summary>
+    public ResNetConfig ModelFor(int numClasses) => ModelConfig with { NumClasses = numClasses };
 
     /// <summary>Short side the images are resized to before cropping (cache size).</summary>
     [JsonIgnore]
@@ -116,6 +154,25 @@ public sealed record RunSpec
         }
     }
 
+    /// <summary>
+    /// This spec with the SHA-256 of its <see cref="InitWeights"/> file, which config.json then records: a run resumed or
+    /// re-run with a changed file is another run. A spec that already names a hash must match the file.
+    /// </summary>
+    /// <exception cref="RunSpecException">The file is missing, or is not the one the spec recorded.</exception>
+    public RunSpec WithInitWeightsHash()
+    {
+        if (InitWeights is null)
+            return this;
+        if (!File.Exists(InitWeights))
+            throw new RunSpecException($"run '{Name}': the initial weights {InitWeights} do not exist. Give the path of a state dict (.safetensors, .pth or .pt), or train from scratch without --init-weights.");
+        string sha;
+        using (var file = File.OpenRead(InitWeights))
+            sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file));
+        if (InitWeightsSha256 is { } recorded && recorded != sha)
+            throw new RunSpecException($"run '{Name}': {InitWeights} has SHA-256 {sha}, but the run was defined with the file of SHA-256 {recorded}. Restore that file, or give the run another name.");
+        return this with { InitWeightsSha256 = sha };
+    }
+
     /// <summary>Whether the epoch just finished (1-based) is validated.</summary>
     public bool ValidatesAfter(int epoch) => epoch % ValidateEvery == 0 || epoch == Epochs;
 
@@ -128,6 +185,8 @@ public sealed record RunSpec
         try
         {
             spec = JsonSerializer.Deserialize<RunSpec>(File.ReadAllText(path), Json);
+            if (spec is not null)
+                spec = spec with { Dataset = DataKey.Resolve(spec.Dataset, spec.DataGiven), DataGiven = null };
         }
         catch (JsonException e)
         {
@@ -155,6 +214,9 @@ public sealed record RunSpec
         if (ValidateEvery < 1) yield return $"validateEvery must be at least 1 (is {ValidateEvery}).";
         if (NoisyLabelsPercent is not (0 or 1 or 5 or 25 or 50)) yield return $"noisyLabelsPercent must be 0, 1, 5, 25 or 50 (is {NoisyLabelsPercent}).";
         if (TrainPerClass is < 1 || ValPerClass is < 1) yield return "trainPerClass and valPerClass must be at least 1 when given.";
+        if (ValFraction is { } fraction && !(fraction > 0 && fraction < 1)) yield return $"valFraction must be above 0 and below 1 (is {fraction}).";
+        if (InitWeights is { Length: 0 }) yield return "initWeights must name a file when given.";
+        if (NewHead && InitWeights is null) yield return "newHead re-initialises the classifier of loaded weights: give initWeights too, or drop newHead.";
         if (RecipeOverride is null && !Recipe.Presets.ContainsKey(RecipeName))
             yield return $"unknown recipe '{RecipeName}' (known: {string.Join(", ", Recipe.Presets.Keys)}).";
         foreach (var p in (RecipeOverride ?? Recipe.FastaiReference).Validate())

@@ -27,4 +27,13 @@ public sealed record RunSummary(
 
     /// <summary>The CPU that trained the run (oneDNN picks other kernels on other CPUs, so bits differ across them). Null in older records.</summary>
     public string? Cpu { get; init; }
+
+    /// <summary>
+    /// The classes the model's outputs mean, in output order (the dataset's label order): what an export writes into the
+    /// model's metadata. Null in records from before datasets other than Imagenette: those runs' classes are Imagenette's.
+    /// </summary>
+    public IReadOnlyList<RunClass>? Classes { get; init; }
 }
+
+/// <summary>One output of a trained model: the class folder's name (its id) and its readable name.</summary>
+public sealed record RunClass(string Id, string Name);

@@ -51,6 +51,8 @@ public sealed record ModelMetadata
     public string RunName { get; init; } = "";
     /// <summary>How the graph was quantized ("" for float32), e.g. int8 QDQ and what it was calibrated on.</summary>
     public string Quantization { get; init; } = "";
+    /// <summary>The SHA-256 of the PyTorch state dict the run started from; "" for a model trained from scratch.</summary>
+    public string InitWeightsSha256 { get; init; } = "";
 
     // ONNX graph names, fixed so consumers need not look them up.
     public const string InputName = "pixels";
@@ -81,12 +83,32 @@ public sealed record ModelMetadata
         public const string Version = "pipeline.project_version";
         public const string Run = "pipeline.run";
         public const string Quantization = "pipeline.quantization";
+        public const string InitWeights = "pipeline.init_weights_sha256";
+    }
+
+    /// <summary>
+    /// Why images labelled with <paramref name="datasetClassIds"/> cannot score this model: its classes are another set
+    /// (both lists named, and what only one of them has); null when they are the same classes, in any order.
+    /// </summary>
+    public string? ClassListDifference(IReadOnlyCollection<string> datasetClassIds, string datasetName)
+    {
+        var modelIds = Classes.Select(c => c.Id).ToArray();
+        var onlyInDataset = datasetClassIds.Except(modelIds, StringComparer.Ordinal).ToArray();
+        var onlyInModel = modelIds.Except(datasetClassIds, StringComparer.Ordinal).ToArray();
+        if (onlyInDataset.Length == 0 && onlyInModel.Length == 0 && modelIds.Length == datasetClassIds.Count)
+            return null;
+        static string List(IReadOnlyCollection<string> ids, int max = 20) =>
+            ids.Count <= max ? string.Join(", ", ids) : $"{string.Join(", ", ids.Take(max))}, … ({ids.Count} in all)";
+        return $"the model has {modelIds.Length} classes ({List(modelIds)}) but the dataset '{datasetName}' has {datasetClassIds.Count} ({List(datasetClassIds)}): " +
+               $"it was trained for another class list{(onlyInDataset.Length > 0 ? $"; only the dataset has {List(onlyInDataset)}" : "")}" +
+               $"{(onlyInModel.Length > 0 ? $"; only the model has {List(onlyInModel)}" : "")}. " +
+               "Score it on the dataset it was trained on (that folder as --data), or train a model on this one.";
     }
 
     public IReadOnlyDictionary<string, string> ToProperties()
     {
         var inv = CultureInfo.InvariantCulture;
-        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var properties = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             [Keys.Format] = FormatVersion,
             [Keys.Classes] = JsonSerializer.Serialize(Classes.Select(c => new[] { c.Id, c.Name })),
@@ -111,6 +133,9 @@ public sealed record ModelMetadata
             [Keys.Run] = RunName,
             [Keys.Quantization] = Quantization,
         };
+        if (InitWeightsSha256.Length > 0) // written only where it says something: models trained from scratch keep their bytes
+            properties[Keys.InitWeights] = InitWeightsSha256;
+        return properties;
     }
 
     /// <summary>Reads the metadata; <paramref name="source"/> names the file in errors.</summary>
@@ -181,6 +206,7 @@ public sealed record ModelMetadata
             ProjectVersion = Opt(Keys.Version),
             RunName = Opt(Keys.Run),
             Quantization = Opt(Keys.Quantization),
+            InitWeightsSha256 = Opt(Keys.InitWeights),
         };
     }
 }

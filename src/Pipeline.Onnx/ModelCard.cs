@@ -28,7 +28,10 @@ internal static class ModelCard
 
         Line($"# {fileName}: {config.Arch}, {config.Flavour} flavour, zero-init-last {(config.ZeroInitLast ? "on" : "off")}, {config.Head} head");
         Line();
-        Line($"An image classifier for {m.Classes.Count} classes, trained from scratch with TorchSharp and exported to ONNX " +
+        string trained = m.InitWeightsSha256.Length > 0
+            ? $"fine-tuned with TorchSharp from a PyTorch state dict (SHA-256 `{m.InitWeightsSha256}`)"
+            : "trained from scratch with TorchSharp";
+        Line($"An image classifier for {m.Classes.Count} classes, {trained} and exported to ONNX " +
              $"(opset {ResNetGraph.Opset}, IR version {ResNetGraph.IrVersion}). The file is self-contained: it takes " +
              "pixels as ML.NET's `ExtractPixels` gives them and does its own crop, scaling and normalisation; its " +
              "`metadata_props` carry everything below, so a consumer needs nothing but the `.onnx` file.");

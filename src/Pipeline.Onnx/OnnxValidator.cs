@@ -16,7 +16,9 @@ public sealed record OnnxValidationResult(string Model, int Images, double Top1,
 /// </summary>
 public static class OnnxValidator
 {
-    public static OnnxValidationResult Validate(string modelPath, IReadOnlyList<LabeledImage> images, string datasetFingerprint,
+    /// <param name="classIds">The dataset's class ids in label order (<c>ImageFolderDataset.Classes</c>): the model must have these classes.</param>
+    /// <param name="datasetName">The dataset as errors name it.</param>
+    public static OnnxValidationResult Validate(string modelPath, IReadOnlyList<LabeledImage> images, IReadOnlyList<string> classIds, string datasetName, string datasetFingerprint,
         int batchSize = 64, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellation = default)
     {
         var (session, _) = OnnxModelFile.Open(modelPath, ExecutionDevice.Cpu(), o =>
@@ -28,8 +30,10 @@ public static class OnnxValidator
         var metadata = OnnxModelFile.ReadChecked(session, modelPath); // the check the ML.NET evaluation makes: metadata against the graph
         if (metadata.InputWidth != metadata.InputHeight)
             throw new InvalidDataException($"{modelPath}: non-square input {metadata.InputWidth}x{metadata.InputHeight} is not supported by validate.");
-        var classIds = metadata.Classes.Select(c => c.Id).ToArray();
-        var labelToOutput = ImagenetteClasses.All.Select(c => Array.IndexOf(classIds, c.Wnid)).ToArray();
+        if (metadata.ClassListDifference(classIds, datasetName) is { } difference)
+            throw new InvalidDataException($"{modelPath}: {difference}");
+        var outputIds = metadata.Classes.Select(c => c.Id).ToArray();
+        var labelToOutput = classIds.Select(id => Array.IndexOf(outputIds, id)).ToArray();
 
         int size = metadata.InputWidth;
         using var runOptions = new RunOptions();
@@ -40,12 +44,10 @@ public static class OnnxValidator
             using var feed = OrtValue.CreateTensorValueFromMemory(input, [batch.Count, 3, size, size]);
             using var outputs = session.Run(runOptions, [ModelMetadata.InputName], [feed], [ModelMetadata.LogitsName]);
             var logits = outputs[0].GetTensorDataAsSpan<float>();
-            int classes = classIds.Length;
+            int classes = outputIds.Length;
             for (int i = 0; i < batch.Count; i++)
             {
                 int expected = labelToOutput[batch.Labels[i]];
-                if (expected < 0)
-                    throw new InvalidDataException($"{modelPath}: class {ImagenetteClasses.All[batch.Labels[i]].Wnid} of the dataset is not among the model's classes.");
                 var row = logits.Slice(i * classes, classes);
                 float target = row[expected];
                 int above = 0; // classes scored strictly higher than the true one (ties count for the truth, as argmax picks the first)

@@ -11,7 +11,14 @@ public static class RunExport
 {
     /// <summary>The Imagenette class table as the model's output classes (metadata order = label index).</summary>
     public static IReadOnlyList<ModelClass> ImagenetteModelClasses { get; } =
-        ImagenetteClasses.All.Select(c => new ModelClass(c.Wnid, c.Name)).ToArray();
+        ImagenetteClasses.All.Select(c => new ModelClass(c.Id, c.Name)).ToArray();
+
+    /// <summary>A dataset's classes as a model's outputs (metadata order = label index).</summary>
+    public static IReadOnlyList<ModelClass> ModelClassesOf(ClassTable classes) => classes.Select(c => new ModelClass(c.Id, c.Name)).ToArray();
+
+    /// <summary>The classes a finished run's outputs mean: its summary's; Imagenette's for runs recorded before summaries named them.</summary>
+    public static IReadOnlyList<ModelClass> ClassesOf(RunSummary summary) =>
+        summary.Classes?.Select(c => new ModelClass(c.Id, c.Name)).ToArray() ?? ImagenetteModelClasses;
 
     /// <summary>
     /// Loads the run's final weights and writes <paramref name="outputPath"/> (and its model card).
@@ -21,7 +28,45 @@ public static class RunExport
     /// Quantize to int8, calibrated on the first this-many training images of each class of the run's dataset
     /// (never the val images it is evaluated on); null: float32.
     /// </param>
-    public static ModelMetadata Export(string runFolder, string outputPath, OnnxExportOptions? options = null, int? int8CalibrationPerClass = null)
+    /// <param name="dataset">The folder of the run's dataset, for the int8 calibration images; null: the folder its run file names.</param>
+    public static ModelMetadata Export(string runFolder, string outputPath, OnnxExportOptions? options = null, int? int8CalibrationPerClass = null, string? dataset = null)
+    {
+        var (spec, summary, model) = LoadFinished(runFolder);
+        using var _ = model;
+        var metadata = MetadataFor(spec, summary);
+        if (int8CalibrationPerClass is int perClass)
+        {
+            var data = ImageFolderDataset.OpenOrDefault(dataset ?? spec.Dataset, split: DatasetSplit.Of(spec.ValFraction, spec.SplitSeed));
+            options = (options ?? new OnnxExportOptions()) with { Int8 = CalibrationImages(data.Train.FirstPerClass(perClass), spec.ResizeSide, data.Fingerprint) };
+        }
+        return OnnxExporter.Export(model, metadata, outputPath, options);
+    }
+
+    /// <summary>
+    /// Writes the run's final weights as a PyTorch state dict (<see cref="StateDictFile"/>: .safetensors, or .pth/.pt), with
+    /// PyTorch's names: it loads into <c>torchvision.models.resnetXX(num_classes=…)</c> as it is (library head), or with the
+    /// fastai head module of <c>src/Pipeline.Models/PyTorch/pipeline_resnet.py</c>. The safetensors header names the classes and the model.
+    /// </summary>
+    public static void ExportStateDict(string runFolder, string outputPath)
+    {
+        var (spec, summary, model) = LoadFinished(runFolder);
+        using var _ = model;
+        var metadata = MetadataFor(spec, summary);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
+        StateDictFile.Write(outputPath, model, new Dictionary<string, string>
+        {
+            ["pipeline.run"] = spec.Name,
+            ["pipeline.architecture"] = metadata.Architecture,
+            ["pipeline.flavour"] = metadata.Flavour,
+            ["pipeline.head"] = metadata.Head,
+            ["pipeline.classes"] = string.Join(",", metadata.Classes.Select(c => c.Id)),
+            ["pipeline.class_names"] = System.Text.Json.JsonSerializer.Serialize(metadata.Classes.Select(c => c.Name)),
+            ["pipeline.checkpoint_sha256"] = metadata.CheckpointSha256,
+        });
+    }
+
+    /// <summary>A finished run's definition, summary and final weights (in eval mode).</summary>
+    private static (RunSpec Spec, RunSummary Summary, ResNet Model) LoadFinished(string runFolder)
     {
         var folder = new RunFolder(runFolder);
         if (!Directory.Exists(folder.Path))
@@ -34,26 +79,20 @@ public static class RunExport
         var summary = folder.ReadSummary();
         TorchRuntime.EnsureLoaded();
 
-        using var model = ResNet.Create(spec.ModelConfig);
+        var model = ResNet.Create(spec.ModelFor(ClassesOf(summary).Count));
         try
         {
             model.load(folder.ModelFile);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
         {
+            model.Dispose();
             throw new OnnxExportException(
-                $"{folder.ModelFile}: cannot be loaded into a {spec.Arch} ({spec.Flavour}, {spec.Head} head): {e.Message.Split('\n')[0]}. " +
+                $"{folder.ModelFile}: cannot be loaded into a {spec.Arch} ({spec.Flavour}, {spec.Head} head, {ClassesOf(summary).Count} classes): {e.Message.Split('\n')[0]}. " +
                 "The file is damaged or from another architecture; re-run the training.", e);
         }
         model.eval();
-
-        var metadata = MetadataFor(spec, summary);
-        if (int8CalibrationPerClass is int perClass)
-        {
-            var dataset = ImagenetteDataset.OpenOrDefault(spec.Dataset);
-            options = (options ?? new OnnxExportOptions()) with { Int8 = CalibrationImages(dataset.Train.FirstPerClass(perClass), spec.ResizeSide, dataset.Fingerprint) };
-        }
-        return OnnxExporter.Export(model, metadata, outputPath, options);
+        return (spec, summary, model);
     }
 
     /// <summary>
@@ -61,13 +100,14 @@ public static class RunExport
     /// trained with, the model and its provenance. <paramref name="summary"/> (the finished run's) adds its val top-1,
     /// dataset and checkpoint; without it (a benchmark's random model) those stay empty.
     /// </summary>
-    public static ModelMetadata MetadataFor(RunSpec spec, RunSummary? summary)
+    /// <param name="classes">The classes of a model without a summary (a benchmark's); null: the summary's, else Imagenette's.</param>
+    public static ModelMetadata MetadataFor(RunSpec spec, RunSummary? summary, IReadOnlyList<ModelClass>? classes = null)
     {
         var (mean, std) = spec.Recipe.MeanStd;
         var model = spec.ModelConfig;
         return new ModelMetadata
         {
-            Classes = ImagenetteModelClasses,
+            Classes = classes ?? (summary is null ? ImagenetteModelClasses : ClassesOf(summary)),
             InputWidth = spec.ResizeSide,
             InputHeight = spec.ResizeSide,
             CropSize = spec.ImageSize,
@@ -85,6 +125,7 @@ public static class RunExport
             CheckpointSha256 = summary?.ModelSha256 ?? "",
             ProjectVersion = ProjectVersion.Current,
             RunName = spec.Name,
+            InitWeightsSha256 = spec.InitWeightsSha256 ?? "",
         };
     }
 

@@ -84,11 +84,25 @@ public static partial class Charts
     private static PlotModel NewPlot(string title) =>
         new() { Title = title, TitleFontSize = 13, DefaultFont = "Arial, Helvetica, sans-serif" };
 
+    /// <summary>
+    /// From this many classes on, class plots are compact (rows and columns of <see cref="CompactClassPixels"/>, no cell
+    /// labels) and reports add a table of the most confused classes: 100 classes stay on a page, 1,000 still render.
+    /// </summary>
+    public const int CompactFromClasses = 21;
+
+    /// <summary>Pixels per class row or column of a compact plot: 14 at 100 classes, down to 3 at 1,000.</summary>
+    public static int CompactClassPixels(int classes) => Math.Clamp(1600 / classes, 3, 14);
+
+    public static bool IsCompact(int classes) => classes >= CompactFromClasses;
+
     /// <summary>Height (px) of a plot with one row per class (heat map, per-class bars): grows with the class count.</summary>
-    public static int ClassPlotHeight(int classes) => 170 + 36 * classes;
+    public static int ClassPlotHeight(int classes) => 170 + (IsCompact(classes) ? CompactClassPixels(classes) : 36) * classes;
 
     /// <summary>Width (px) of the confusion heat map: class labels and the colour scale, then one column per class.</summary>
-    public static int ConfusionHeatMapWidth(int classes) => 180 + 44 * classes;
+    public static int ConfusionHeatMapWidth(int classes) => 180 + (IsCompact(classes) ? CompactClassPixels(classes) : 44) * classes;
+
+    /// <summary>Axis label size for class names: as before up to 20 classes, then as tall as a compact row allows.</summary>
+    private static double ClassLabelFontSize(int classes) => IsCompact(classes) ? Math.Max(1, CompactClassPixels(classes) - 3) : double.NaN;
 
     /// <summary>Rows: true class (top to bottom), columns: predicted class; cells: counts, shaded by the row's share.</summary>
     public static PlotModel ConfusionHeatMap(ModelEvaluation m)
@@ -106,8 +120,8 @@ public static partial class Charts
         }
         var plot = NewPlot($"{m.ModelName}: confusion (row-normalised)");
         plot.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalette.Interpolate(200, OxyColors.White, OxyColor.FromRgb(0x08, 0x30, 0x6b)), Minimum = 0, Maximum = 1, Title = "share of true class" });
-        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Key = "x", ItemsSource = names, Angle = -45, Title = "predicted" });
-        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Key = "y", ItemsSource = names.Reverse().ToArray(), Title = "true" });
+        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Key = "x", ItemsSource = names, Angle = -45, Title = "predicted", FontSize = ClassLabelFontSize(n) });
+        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Key = "y", ItemsSource = names.Reverse().ToArray(), Title = "true", FontSize = ClassLabelFontSize(n) });
         plot.Series.Add(new HeatMapSeries
         {
             X0 = 0,
@@ -119,7 +133,7 @@ public static partial class Charts
             Data = share,
             Interpolate = false,
             RenderMethod = HeatMapRenderMethod.Rectangles,
-            LabelFontSize = 0.25,
+            LabelFontSize = IsCompact(n) ? 0 : 0.25, // no per-cell percentages in a compact map: they would not fit
             LabelFormatString = "0%",
         });
         return plot;
@@ -131,7 +145,7 @@ public static partial class Charts
         var classes = m.Metrics.PerClass;
         var plot = NewPlot($"{m.ModelName}: per-class precision and recall");
         plot.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendPlacement = LegendPlacement.Outside, LegendOrientation = LegendOrientation.Horizontal });
-        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, ItemsSource = classes.Select(c => c.Name).Reverse().ToArray(), GapWidth = 0.3 });
+        plot.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, ItemsSource = classes.Select(c => c.Name).Reverse().ToArray(), GapWidth = 0.3, FontSize = ClassLabelFontSize(classes.Count) });
         plot.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Minimum = 0, Maximum = 1, Title = "fraction", MajorGridlineStyle = LineStyle.Dot });
         var precision = new BarSeries { Title = "precision", FillColor = Palette[0] };
         var recall = new BarSeries { Title = "recall", FillColor = Palette[1] };

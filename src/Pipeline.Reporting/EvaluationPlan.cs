@@ -17,7 +17,22 @@ public sealed record EvaluationPlan
     public string Name { get; init; } = "evaluation";
     /// <summary>Model files or folders of *.onnx.</summary>
     public required IReadOnlyList<string> Models { get; init; }
-    public string Dataset { get; init; } = "../shared/data/imagenette-224";
+    /// <summary>
+    /// The dataset folder, <c>"data"</c> in the file (<c>"dataset"</c> is read too: <see cref="DataKey"/>). Used when it exists;
+    /// otherwise, and when the plan names none, the default ($PIPELINE_DATA, else ../shared/data/imagenette-224).
+    /// </summary>
+    public string? Dataset { get; init; }
+
+    /// <summary>The file's <c>"data"</c>, moved into <see cref="Dataset"/> by <see cref="Load"/>; never written.</summary>
+    [JsonPropertyName("data"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DataAlias { get => null; init => DataGiven = value; }
+
+    [JsonIgnore]
+    private string? DataGiven { get; init; }
+
+    /// <summary>For a dataset of class folders: the fraction and seed its models were trained with (<c>pipeline train --val-fraction</c>).</summary>
+    public double? ValFraction { get; init; }
+    public int SplitSeed { get; init; }
     public string Split { get; init; } = "val";
     /// <summary>Images per class to evaluate (0: all).</summary>
     public int PerClassLimit { get; init; }
@@ -50,6 +65,7 @@ public sealed record EvaluationPlan
         {
             var plan = JsonSerializer.Deserialize<EvaluationPlan>(File.ReadAllText(path), Options)
                        ?? throw new JsonException("the file is empty (null)");
+            plan = plan with { Dataset = DataKey.Resolve(plan.Dataset, plan.DataGiven), DataGiven = null };
             if (plan.Models.Count == 0 || plan.Models.Any(string.IsNullOrEmpty))
                 throw new JsonException("'models' must list model files or folders (none empty or null)");
             return plan;
@@ -72,6 +88,8 @@ public sealed record EvaluationPlan
         Models = options.Models is { Count: > 0 } models ? models
             : modelsFromEnvironment is { Length: > 0 } fromEnvironment ? fromEnvironment.Split(Path.PathSeparator)
             : Models,
+        ValFraction = options.ValFraction ?? ValFraction,
+        SplitSeed = options.SplitSeed ?? SplitSeed,
         Split = options.Split ?? Split,
         PerClassLimit = options.PerClassLimit ?? PerClassLimit,
         Device = options.Device ?? Device,
@@ -104,6 +122,8 @@ public sealed record EvaluationPlan
 public sealed record EvaluationOverrides
 {
     public IReadOnlyList<string>? Models { get; init; }
+    public double? ValFraction { get; init; }
+    public int? SplitSeed { get; init; }
     public string? Split { get; init; }
     public int? PerClassLimit { get; init; }
     public ComputeDevice? Device { get; init; }

@@ -39,6 +39,7 @@ public static class ReportSections
         blocks.AddRange(Regressions(report));
         blocks.AddRange(Agreement(report));
         blocks.AddRange(PerClassRecall(report));
+        blocks.AddRange(MostConfused(report));
         blocks.AddRange(TrainingRuns(report, view, curves));
         blocks.AddRange(History(report, view));
         blocks.AddRange(Details(report, view));
@@ -171,6 +172,24 @@ public static class ReportSections
             [new Column("class"), .. report.Models.Select(r => new Column(r.Evaluation.ModelName, Align.Right))],
             report.Models[0].Evaluation.Metrics.PerClass.Select(c => new Row(
                 [c.Name, .. report.Models.Select(r => (Cell)Percent(r.Evaluation.Metrics.PerClass.FirstOrDefault(x => x.Id == c.Id)?.Recall ?? double.NaN))])).ToArray());
+    }
+
+    /// <summary>Rows of the most-confused table a report of many classes (<see cref="Charts.IsCompact"/>) gets per model.</summary>
+    private const int MostConfusedRows = 15;
+
+    /// <summary>
+    /// With many classes (<see cref="Charts.IsCompact"/>) the confusion matrix has no cell labels: each model's most
+    /// confused class pairs are listed instead, in both views.
+    /// </summary>
+    private static IEnumerable<Block> MostConfused(EvaluationReport report)
+    {
+        if (!Charts.IsCompact(report.Models[0].Evaluation.Metrics.PerClass.Count))
+            yield break;
+        yield return new Heading(2, "Most confused classes");
+        yield return new Table(
+            [new("model"), new("true class"), new("predicted as"), new("images", Align.Right), new("share of the true class %", Align.Right)],
+            report.Models.SelectMany(r => r.Evaluation.Metrics.TopConfusions(MostConfusedRows).Select(c => new Row(
+                [r.Evaluation.ModelName, c.True.Name, c.Predicted.Name, Fixed(c.Images, "0"), Percent(c.ShareOfTrue)]))).ToArray());
     }
 
     /// <summary>Where each model's training run was found; in the full view its learning curves and residual branches.</summary>

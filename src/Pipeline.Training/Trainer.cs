@@ -23,7 +23,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
     {
         spec.ThrowIfInvalid($"run '{spec.Name}'");
         var requested = spec;
-        spec = spec.ForThisMachine();
+        spec = spec.ForThisMachine().WithInitWeightsHash();
         TorchRuntime.EnsureLoaded();
         var folder = RunFolder.For(runsRoot, spec);
         PrepareFolder(folder, requested, spec);
@@ -104,6 +104,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             TrainEvalTop1 = memorised.Top1,
             TrainEvalLoss = memorised.Loss,
             Cpu = CpuFeatures.ModelName,
+            Classes = session.Classes,
         };
         folder.WriteSummary(spec, summary, history);
         report.Finished(last.ValLoss!.Value, $"final val top-1 {last.ValTop1:P2}");

@@ -9,15 +9,19 @@ internal sealed class TrainingData : IDisposable
     private readonly DecodedImageCache _train;
     private readonly DecodedImageCache _val;
 
-    private TrainingData(DecodedImageCache train, DecodedImageCache val, string fingerprint, IReadOnlyList<string> warnings)
+    private TrainingData(DecodedImageCache train, DecodedImageCache val, ImageFolderDataset dataset)
     {
         _train = train;
         _val = val;
-        Fingerprint = fingerprint;
-        Warnings = warnings;
+        Fingerprint = dataset.Fingerprint;
+        Classes = dataset.Classes;
+        Warnings = dataset.Warnings;
     }
 
     public string Fingerprint { get; }
+
+    /// <summary>The dataset's classes: the model's outputs, in label order.</summary>
+    public ClassTable Classes { get; }
 
     /// <summary>What the dataset index warned about (files skipped, a class missing, files the CSV does not list).</summary>
     public IReadOnlyList<string> Warnings { get; }
@@ -27,15 +31,19 @@ internal sealed class TrainingData : IDisposable
 
     public static TrainingData Open(RunSpec spec, CancellationToken cancellation)
     {
-        var dataset = ImagenetteDataset.OpenOrDefault(spec.Dataset, spec.NoisyLabelsPercent);
+        var dataset = OpenDataset(spec);
         var train = spec.TrainPerClass is { } trainN ? dataset.Train.FirstPerClass(trainN) : dataset.Train;
         var val = spec.ValPerClass is { } valN ? dataset.Val.FirstPerClass(valN) : dataset.Val;
         if (train.Count < spec.Recipe.BatchSize)
             throw new RunSpecException($"run '{spec.Name}': {train.Count} training images is fewer than one batch of {spec.Recipe.BatchSize}. Use more images per class or a smaller batch.");
         var trainCache = DecodedImageCache.BuildOrOpen(train, spec.ResizeSide, dataset.Fingerprint, ct: cancellation);
         var valCache = DecodedImageCache.BuildOrOpen(val, spec.ResizeSide, dataset.Fingerprint, ct: cancellation);
-        return new TrainingData(trainCache, valCache, dataset.Fingerprint, dataset.Warnings);
+        return new TrainingData(trainCache, valCache, dataset);
     }
+
+    /// <summary>The run's dataset: its folder, its noisy-label set, its fraction split (when it has one).</summary>
+    private static ImageFolderDataset OpenDataset(RunSpec spec) =>
+        ImageFolderDataset.OpenOrDefault(spec.Dataset, spec.NoisyLabelsPercent, DatasetSplit.Of(spec.ValFraction, spec.SplitSeed));
 
     public long StepsPerEpoch(RunSpec spec)
     {

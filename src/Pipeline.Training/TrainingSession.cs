@@ -44,6 +44,9 @@ internal sealed class TrainingSession : IDisposable
     public long StepsPerEpoch { get; }
     public string DatasetFingerprint => _data.Fingerprint;
 
+    /// <summary>The classes the model's outputs mean, in output order.</summary>
+    public IReadOnlyList<RunClass> Classes => _data.Classes.Select(c => new RunClass(c.Id, c.Name)).ToArray();
+
     /// <summary>Probe images per class for <see cref="DynamicsProbe"/>: 40 on Imagenette, a fraction of a percent of training time.</summary>
     internal const int ProbeImagesPerClass = 4;
 
@@ -57,7 +60,12 @@ internal sealed class TrainingSession : IDisposable
             report.Preparing(0, $"data warning: {warning}");
 
         torch.manual_seed(spec.Seed);
-        Model = ResNet.Create(spec.ModelConfig);
+        Model = ResNet.Create(spec.ModelFor(_data.Classes.Count));
+        if (spec.InitWeights is { } weights)
+        {
+            int loaded = PretrainedWeights.Load(Model, weights, spec.NewHead);
+            report.Preparing(0, $"initialised from {weights} ({loaded} tensors{(spec.NewHead ? ", new head" : "")}, SHA-256 {spec.InitWeightsSha256})");
+        }
         if (spec.ChannelsLast)
             MemoryFormat.ToChannelsLast(Model);
         _optimizer = OptimizerFactory.Create(Model, spec.Recipe);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Pipeline.Data;
 using Pipeline.Evaluation;
 using Pipeline.Experiments;
+using Pipeline.Onnx;
 
 namespace Pipeline.Benchmarks.Tests;
 
@@ -11,16 +12,16 @@ public sealed class BenchmarkTests
     [Fact]
     public void A_tiny_benchmark_measures_every_group_of_both_depths_and_writes_its_record()
     {
-        var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
+        var dataset = ImageFolderDataset.Open(ImageFolderDataset.FindDefaultRoot()!);
         var train = dataset.Train.FirstPerClass(3);
         var val = dataset.Val.FirstPerClass(1);
-        var set = EvaluationSet.Create("bench", ImagenetteClasses.All.Select(c => c.Wnid).ToArray(),
-            val.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Wnid)).ToArray(), dataset.Fingerprint);
+        var set = EvaluationSet.Create("bench", ImagenetteClasses.All.Select(c => c.Id).ToArray(),
+            val.Select(i => new LabeledExample(i.Path, ImagenetteClasses.All[i.Label].Id)).ToArray(), dataset.Fingerprint);
         var settings = new BenchSettings { Batch = 4, ImageSize = 32, Steps = 1, Archs = [ResNetArch.ResNet18, ResNetArch.ResNet50], LoaderImages = 20, LoaderBatches = 3 };
         var stages = new List<string>();
         var streamed = new List<BenchFigure>();
 
-        var report = new Benchmark(settings, new Progress(stages), new Progress<BenchFigure>(streamed)).Run(new BenchData(train, val, set, dataset.Fingerprint));
+        var report = new Benchmark(settings, new Progress(stages), new Progress<BenchFigure>(streamed)).Run(new BenchData(train, val, set, dataset.Fingerprint, RunExport.ModelClassesOf(dataset.Classes)));
 
         Assert.Equal(
             ["training resnet18", "inference resnet18", "training resnet50", "inference resnet50", "loader", "exports", "ML.NET pipeline"],

@@ -53,7 +53,7 @@ public sealed class LocalSlurmCluster : IDisposable
             .Where(name => name.StartsWith("SLURM_", StringComparison.Ordinal) || name.StartsWith("SBATCH_", StringComparison.Ordinal))
             .ToDictionary(name => name, _ => (string?)null);
         variables["SLURM_CONF"] = Path.Combine(StateFolder, "slurm.conf");
-        variables[ImagenetteDataset.RootVariable] = PipelineProcess.Dataset;
+        variables[ImageFolderDataset.RootVariable] = PipelineProcess.Dataset;
         variables["PIPELINE_DLL"] = PipelineProcess.Tool;
         return variables;
     }

@@ -39,7 +39,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void An_onnx_model_damaged_at_random_is_scored_or_refused_never_a_crash()
     {
-        var dataset = ImagenetteDataset.Open(_sandbox.Data);
+        var dataset = ImageFolderDataset.Open(_sandbox.Data);
         var set = DatasetOptions.EvaluationSetOf(dataset, dataset.Val, "val");
         var evaluator = new ModelEvaluator(new EvaluationOptions { Device = ComputeDevice.Cpu });
         byte[] original = File.ReadAllBytes(_models.Random("original"));
@@ -48,7 +48,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         Fuzz("ONNX model", seed: 1, original, mutated =>
         {
             File.WriteAllBytes(path, mutated);
-            OnnxValidator.Validate(path, dataset.Val, dataset.Fingerprint, batchSize: 16); // validate
+            OnnxValidator.Validate(path, dataset.Val, dataset.Classes.Ids, "val", dataset.Fingerprint, batchSize: 16); // validate
             evaluator.EvaluateAll([new ModelToEvaluate(path)], set);                       // evaluate
         });
     }
@@ -121,7 +121,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         var plan = JsonNode.Parse(File.ReadAllText(TestRepository.PathOf("pipelines/evaluation.json")), documentOptions: JsonOptions)!;
         plan["models"] = new JsonArray(_models.Random("model"));
         byte[] original = Encoding.UTF8.GetBytes(plan.ToJsonString());
-        var dataset = ImagenetteDataset.Open(_sandbox.Data);
+        var dataset = ImageFolderDataset.Open(_sandbox.Data);
 
         FuzzJson("evaluation plan", seed: 5, original, mutated =>
         {
@@ -136,10 +136,10 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
     public void A_labels_csv_damaged_at_random_is_read_or_refused_never_a_crash()
     {
         string csv = Path.Combine(_sandbox.Data, "noisy_imagenette.csv");
-        var dataset = ImagenetteDataset.Open(_sandbox.Data);
+        var dataset = ImageFolderDataset.Open(_sandbox.Data);
         var rows = dataset.Train.Concat(dataset.Val).Select(i =>
         {
-            string wnid = ImagenetteClasses.All[i.Label].Wnid;
+            string wnid = ImagenetteClasses.All[i.Label].Id;
             return $"{i.RelativePath},{wnid},{wnid},{wnid},{wnid},{wnid},{i.RelativePath.StartsWith("val/", StringComparison.Ordinal)}";
         });
         byte[] original = Encoding.UTF8.GetBytes(string.Join('\n', ["path,noisy_labels_0,noisy_labels_1,noisy_labels_5,noisy_labels_25,noisy_labels_50,is_valid", .. rows]) + "\n");
@@ -147,8 +147,8 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         Fuzz("labels CSV", seed: 6, original, mutated =>
         {
             File.WriteAllBytes(csv, mutated);
-            ImagenetteDataset.Open(_sandbox.Data);                   // every command that reads the data
-            ImagenetteDataset.Open(_sandbox.Data, noisyPercent: 5); // a run with noisy labels
+            ImageFolderDataset.Open(_sandbox.Data);                   // every command that reads the data
+            ImageFolderDataset.Open(_sandbox.Data, noisyPercent: 5); // a run with noisy labels
         });
     }
 
@@ -162,7 +162,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         Fuzz("JPEG", seed: 7, original, mutated =>
         {
             File.WriteAllBytes(image, mutated);
-            var dataset = ImagenetteDataset.Open(_sandbox.Data);                       // data verify, and every command's index
+            var dataset = ImageFolderDataset.Open(_sandbox.Data);                       // data verify, and every command's index
             var one = dataset.Val.Where(i => i.Path == image).ToList();
             ImageCheck.ThrowIfAnyUndecodable(one);                                     // data verify, evaluate
             using var decoded = DecodedImageCache.BuildOrOpen(one, 16, dataset.Fingerprint, cache); // train, validate

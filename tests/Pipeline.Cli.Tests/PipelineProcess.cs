@@ -32,7 +32,7 @@ public sealed class PipelineProcess : IDisposable
     public static string Repository => TestRepository.Root;
 
     /// <summary>The Imagenette copy the tests read (../shared/data/imagenette-224 beside the clone, or $PIPELINE_DATA).</summary>
-    public static string Dataset { get; } = ImagenetteDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException("Imagenette not found: set PIPELINE_DATA.");
+    public static string Dataset { get; } = ImageFolderDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException("Imagenette not found: set PIPELINE_DATA.");
 
     public static PipelineProcess Start(string workingDirectory, params string[] arguments) => Start(workingDirectory, null, arguments);
 
@@ -48,7 +48,7 @@ public sealed class PipelineProcess : IDisposable
         info.ArgumentList.Add(Tool);
         foreach (string a in arguments)
             info.ArgumentList.Add(a);
-        info.Environment[ImagenetteDataset.RootVariable] = Dataset;
+        info.Environment[ImageFolderDataset.RootVariable] = Dataset;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             info.Environment[name] = value;
         return new PipelineProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"));

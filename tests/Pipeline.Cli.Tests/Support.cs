@@ -28,15 +28,22 @@ public sealed class CliSandbox : IDisposable
 
     public CliSandbox(int trainPerClass = 2, int valPerClass = 2)
     {
+        var copied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (split, perClass) in new[] { ("train", trainPerClass), ("val", valPerClass) })
         {
             foreach (string wnid in Imagenette.Wnids)
             {
                 string target = Directory.CreateDirectory(Path.Combine(Data, split, wnid)).FullName;
                 foreach (string file in Directory.GetFiles(Path.Combine(Imagenette.Root, split, wnid)).Order(StringComparer.Ordinal).Take(perClass))
+                {
                     File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+                    copied.Add($"{split}/{wnid}/{Path.GetFileName(file)}");
+                }
             }
         }
+        // The official CSV's rows of the copied files: what makes the folder an Imagenette copy (its class names, its warnings).
+        var csv = File.ReadLines(Path.Combine(Imagenette.Root, "noisy_imagenette.csv")).ToList();
+        File.WriteAllLines(Path.Combine(Data, "noisy_imagenette.csv"), [csv[0], .. csv.Skip(1).Where(line => copied.Contains(line[..line.IndexOf(',')]))]);
     }
 
     public string Path_(string relative) => Path.Combine(Folder, relative);

@@ -26,7 +26,7 @@ public class BadInputTests : IDisposable
         return path;
     }
 
-    private DecodedImageCache BuildCache(ImagenetteDataset dataset) =>
+    private DecodedImageCache BuildCache(ImageFolderDataset dataset) =>
         DecodedImageCache.BuildOrOpen(dataset.Train, 64, dataset.Fingerprint, _temp.Combine("cache"));
 
     [Fact]
@@ -34,7 +34,7 @@ public class BadInputTests : IDisposable
     {
         AddFile("train/n01440764/empty.JPEG", []);
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
 
         Assert.Contains("train/n01440764/empty.JPEG", error.Message);
         Assert.Contains("empty (0 bytes)", error.Message);
@@ -49,7 +49,7 @@ public class BadInputTests : IDisposable
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         AddFile("val/n03888257/really-a-png.JPEG", png.ToArray());
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
 
         Assert.Contains("val/n03888257/really-a-png.JPEG", error.Message);
         Assert.Contains("content is a PNG image, not a JPEG", error.Message);
@@ -62,7 +62,7 @@ public class BadInputTests : IDisposable
         AddFile("train/n02102040/page.JPEG", "<html>404 Not Found</html>"u8.ToArray());
         AddFile("train/n02102040/notes.JPEG", "just some notes\n"u8.ToArray());
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
 
         // Both bad files in one message, so one run finds them all.
         Assert.Contains("train/n02102040/page.JPEG: named .JPEG but the content is an HTML or XML file", error.Message);
@@ -76,7 +76,7 @@ public class BadInputTests : IDisposable
         // The first 2 KB of a real image: a valid header, which the ML.NET decoder would fill in with grey.
         AddFile("val/n03000684/truncated.JPEG", MiniDataset.SomeJpeg()[..2048]);
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
 
         // The cache build's words (ImageDecoder), at Open: every command refuses it the same way, before any work.
         Assert.Contains("val/n03000684/truncated.JPEG: the JPEG is truncated (its data ends early)", error.Message);
@@ -90,7 +90,7 @@ public class BadInputTests : IDisposable
         // Legal (some cameras append data): the index decodes it to decide, and it decodes whole.
         AddFile("train/n03000684/trailer.JPEG", [.. MiniDataset.SomeJpeg(), .. "trailing metadata"u8]);
 
-        var dataset = ImagenetteDataset.Open(_root);
+        var dataset = ImageFolderDataset.Open(_root);
 
         Assert.Contains(dataset.Train, i => i.RelativePath == "train/n03000684/trailer.JPEG");
         Assert.Empty(dataset.Warnings);
@@ -103,10 +103,10 @@ public class BadInputTests : IDisposable
         new Random(1).NextBytes(garbage);
         // The signature and the end marker are right: only decoding can tell.
         string path = AddFile("train/n03028079/corrupt.JPEG", [0xFF, 0xD8, 0xFF, 0xE0, .. garbage, 0xFF, 0xD9]);
-        var dataset = ImagenetteDataset.Open(_root);
+        var dataset = ImageFolderDataset.Open(_root);
 
-        var checkError = Assert.Throws<ImagenetteDataException>(() => ImageCheck.ThrowIfAnyUndecodable(dataset.Train));
-        var buildError = Assert.Throws<ImagenetteDataException>(() => BuildCache(dataset));
+        var checkError = Assert.Throws<DatasetException>(() => ImageCheck.ThrowIfAnyUndecodable(dataset.Train));
+        var buildError = Assert.Throws<DatasetException>(() => BuildCache(dataset));
 
         foreach (var error in new[] { checkError, buildError })
         {
@@ -123,7 +123,7 @@ public class BadInputTests : IDisposable
         AddFile("train/n99999999/a.JPEG", MiniDataset.SomeJpeg(), listInCsv: false);
         AddFile("train/n99999999/b.JPEG", MiniDataset.SomeJpeg(), listInCsv: false);
 
-        var dataset = ImagenetteDataset.Open(_root);
+        var dataset = ImageFolderDataset.Open(_root);
 
         string warning = Assert.Single(dataset.Warnings);
         Assert.Contains("train/n99999999/", warning);
@@ -138,7 +138,7 @@ public class BadInputTests : IDisposable
         AddFile("train/readme.txt", "hello"u8.ToArray(), listInCsv: false);
         AddFile("val/n01440764/Thumbs.db", [1, 2, 3], listInCsv: false);
 
-        var dataset = ImagenetteDataset.Open(_root);
+        var dataset = ImageFolderDataset.Open(_root);
 
         Assert.Equal(2, dataset.Warnings.Count);
         Assert.Contains(dataset.Warnings, w => w.StartsWith("train/readme.txt: not inside a class folder", StringComparison.Ordinal));
@@ -148,10 +148,10 @@ public class BadInputTests : IDisposable
     [Fact]
     public void CsvListingAMissingFileIsAWarningNamingIt()
     {
-        var victim = ImagenetteDataset.Open(_root).Val[3];
+        var victim = ImageFolderDataset.Open(_root).Val[3];
         File.Delete(victim.Path);
 
-        var dataset = ImagenetteDataset.Open(_root);
+        var dataset = ImageFolderDataset.Open(_root);
 
         string warning = Assert.Single(dataset.Warnings);
         Assert.StartsWith($"{victim.RelativePath}: listed in noisy_imagenette.csv", warning);
@@ -164,11 +164,11 @@ public class BadInputTests : IDisposable
     {
         AddFile("train/n03417042/extra.JPEG", MiniDataset.SomeJpeg(), listInCsv: false);
 
-        var clean = ImagenetteDataset.Open(_root);
+        var clean = ImageFolderDataset.Open(_root);
         Assert.Contains(clean.Warnings, w => w.StartsWith("train/n03417042/extra.JPEG: not listed in noisy_imagenette.csv", StringComparison.Ordinal));
         Assert.Equal(6, clean.Train.Single(i => i.RelativePath.EndsWith("extra.JPEG", StringComparison.Ordinal)).Label);
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root, noisyPercent: 5));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root, noisyPercent: 5));
         Assert.Contains("train/n03417042/extra.JPEG: on disk but not listed in noisy_imagenette.csv", error.Message);
         Assert.Contains("open the dataset with noisyPercent 0", error.Message);
     }
@@ -183,7 +183,7 @@ public class BadInputTests : IDisposable
         lines[1] = string.Join(',', lines[1].Split(',').Select((f, i) => i is >= 1 and <= 5 ? "n03888257" : f));
         File.WriteAllLines(csv, lines);
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
 
         Assert.Contains($"{moved}: noisy_imagenette.csv line 2 gives class n03888257", error.Message);
         Assert.Contains("replace the CSV with the official one", error.Message);
@@ -196,7 +196,7 @@ public class BadInputTests : IDisposable
         File.AppendAllLines(csv, ["train/n01440764/x.JPEG,n01440764,False"]);
         int badLine = File.ReadAllLines(csv).Length;
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
 
         Assert.Contains($"noisy_imagenette.csv line {badLine}: 3 fields where the header has 7", error.Message);
     }
@@ -206,10 +206,10 @@ public class BadInputTests : IDisposable
     {
         File.Delete(Path.Combine(_root, "noisy_imagenette.csv"));
 
-        Assert.Empty(ImagenetteDataset.Open(_root).Warnings); // folder labels need no CSV
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root, noisyPercent: 50));
+        Assert.Empty(ImageFolderDataset.Open(_root).Warnings); // folder labels need no CSV
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root, noisyPercent: 50));
         Assert.Contains("noisy_imagenette.csv, which is missing", error.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => ImagenetteDataset.Open(_root, noisyPercent: 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ImageFolderDataset.Open(_root, noisyPercent: 10));
     }
 
     [Fact]
@@ -218,7 +218,7 @@ public class BadInputTests : IDisposable
         foreach (string dir in Directory.EnumerateDirectories(Path.Combine(_root, "val")))
             Directory.Delete(dir, recursive: true);
 
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
 
         Assert.Contains(Path.Combine(_root, "val"), error.Message);
         Assert.Contains("the val split is empty", error.Message);
@@ -228,10 +228,10 @@ public class BadInputTests : IDisposable
     public void MissingSplitOrRootIsAnError()
     {
         Directory.Delete(Path.Combine(_root, "train"), recursive: true);
-        var error = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_root));
+        var error = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_root));
         Assert.Contains($"'{Path.Combine(_root, "train")}' does not exist", error.Message);
 
-        var missing = Assert.Throws<ImagenetteDataException>(() => ImagenetteDataset.Open(_temp.Combine("nowhere")));
+        var missing = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(_temp.Combine("nowhere")));
         Assert.Contains("the folder does not exist", missing.Message);
         Assert.Contains("PIPELINE_DATA", missing.Message);
     }
@@ -241,7 +241,7 @@ public class BadInputTests : IDisposable
     {
         Directory.Delete(Path.Combine(_root, "val", "n03445777"), recursive: true);
 
-        var dataset = ImagenetteDataset.Open(_root);
+        var dataset = ImageFolderDataset.Open(_root);
 
         Assert.Contains(dataset.Warnings, w => w.StartsWith("val/n03445777/: no images of class 8 (golf ball) in val", StringComparison.Ordinal));
     }
@@ -256,7 +256,7 @@ public class BadInputTests : IDisposable
         File.Copy(SharedData.Dataset.Val[0].Path, odd);
         File.AppendAllLines(Path.Combine(root, "noisy_imagenette.csv"), [MiniDataset.CleanRow("train/n01440764/poisson rouge ÿ.JPEG")]);
 
-        var dataset = ImagenetteDataset.Open(root);
+        var dataset = ImageFolderDataset.Open(root);
         using var cache = DecodedImageCache.BuildOrOpen(dataset.Train, 32, dataset.Fingerprint, temp.Combine("cache ü"));
 
         Assert.Empty(dataset.Warnings);

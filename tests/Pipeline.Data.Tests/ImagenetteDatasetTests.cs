@@ -7,12 +7,12 @@ public class ImagenetteDatasetTests
     {
         var all = ImagenetteClasses.All;
         Assert.Equal(10, all.Count);
-        Assert.Equal(all.Select(c => c.Wnid).Order(StringComparer.Ordinal), all.Select(c => c.Wnid));
+        Assert.Equal(all.Select(c => c.Id).Order(StringComparer.Ordinal), all.Select(c => c.Id));
         Assert.Equal(Enumerable.Range(0, 10), all.Select(c => c.Index));
-        Assert.Equal(("n01440764", "tench"), (all[0].Wnid, all[0].Name));
-        Assert.Equal(("n03888257", "parachute"), (all[9].Wnid, all[9].Name));
-        Assert.Equal(3, ImagenetteClasses.IndexOf("n03000684"));
-        Assert.Equal(-1, ImagenetteClasses.IndexOf("n99999999"));
+        Assert.Equal(("n01440764", "tench"), (all[0].Id, all[0].Name));
+        Assert.Equal(("n03888257", "parachute"), (all[9].Id, all[9].Name));
+        Assert.Equal(3, ImagenetteClasses.All.IndexOf("n03000684"));
+        Assert.Equal(-1, ImagenetteClasses.All.IndexOf("n99999999"));
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public class ImagenetteDatasetTests
         Assert.All(dataset.Train.Concat(dataset.Val), image =>
         {
             Assert.True(Path.IsPathFullyQualified(image.Path), image.Path);
-            Assert.Equal(ImagenetteClasses.All[image.Label].Wnid, image.RelativePath.Split('/')[1]);
+            Assert.Equal(ImagenetteClasses.All[image.Label].Id, image.RelativePath.Split('/')[1]);
         });
         Assert.StartsWith("val/n01440764/", dataset.Val[0].RelativePath);
         Assert.Equal(Path.Combine(dataset.Root, "val", "n01440764"), Path.GetDirectoryName(dataset.Val[0].Path));
@@ -39,7 +39,7 @@ public class ImagenetteDatasetTests
     public void NoisyLabelSetsChangeTrainLabelsOnlyAndTheFingerprint()
     {
         var clean = SharedData.Dataset;
-        var noisy = ImagenetteDataset.Open(SharedData.Root, noisyPercent: 25);
+        var noisy = ImageFolderDataset.Open(SharedData.Root, noisyPercent: 25);
 
         double changed = clean.Train.Zip(noisy.Train).Count(p => p.First.Label != p.Second.Label) / (double)clean.Train.Count;
         Assert.InRange(changed, 0.15, 0.30); // about 25 % relabelled, some to their own class
@@ -53,19 +53,19 @@ public class ImagenetteDatasetTests
     {
         using var temp = new TempFolder();
         MiniDataset.Create(temp.Path);
-        string first = ImagenetteDataset.Open(temp.Path).Fingerprint;
-        Assert.Equal(first, ImagenetteDataset.Open(temp.Path).Fingerprint);
+        string first = ImageFolderDataset.Open(temp.Path).Fingerprint;
+        Assert.Equal(first, ImageFolderDataset.Open(temp.Path).Fingerprint);
         Assert.Matches("^[0-9a-f]{16}$", first);
 
         // Same files elsewhere: same fingerprint.
         using var moved = new TempFolder();
         MiniDataset.Create(moved.Path);
-        Assert.Equal(first, ImagenetteDataset.Open(moved.Path).Fingerprint);
+        Assert.Equal(first, ImageFolderDataset.Open(moved.Path).Fingerprint);
 
         // A file replaced by one of another size: a different dataset.
-        var victim = ImagenetteDataset.Open(temp.Path).Train[0];
+        var victim = ImageFolderDataset.Open(temp.Path).Train[0];
         File.WriteAllBytes(victim.Path, [.. File.ReadAllBytes(victim.Path), 0]);
-        Assert.NotEqual(first, ImagenetteDataset.Open(temp.Path).Fingerprint);
+        Assert.NotEqual(first, ImageFolderDataset.Open(temp.Path).Fingerprint);
     }
 
     [Fact]
@@ -77,10 +77,10 @@ public class ImagenetteDatasetTests
         string repository = temp.Combine("work", "repo", "tests", "bin");
         Directory.CreateDirectory(repository);
 
-        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, temp.Path, repository));
-        Assert.Equal(copy, ImagenetteDataset.FindDefaultRoot(null, temp.Path, temp.Combine("elsewhere"), repository)); // first start finds none
-        Assert.Equal(Path.GetFullPath("/data/elsewhere"), ImagenetteDataset.FindDefaultRoot("/data/elsewhere", temp.Path, repository));
-        Assert.Null(ImagenetteDataset.FindDefaultRoot(null, temp.Path, temp.Combine("elsewhere")));
+        Assert.Equal(copy, ImageFolderDataset.FindDefaultRoot(null, temp.Path, repository));
+        Assert.Equal(copy, ImageFolderDataset.FindDefaultRoot(null, temp.Path, temp.Combine("elsewhere"), repository)); // first start finds none
+        Assert.Equal(Path.GetFullPath("/data/elsewhere"), ImageFolderDataset.FindDefaultRoot("/data/elsewhere", temp.Path, repository));
+        Assert.Null(ImageFolderDataset.FindDefaultRoot(null, temp.Path, temp.Combine("elsewhere")));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public class ImagenetteDownloaderTests : IDisposable
             {
                 foreach (var c in ImagenetteClasses.All)
                 {
-                    string relative = $"{split}/{c.Wnid}/{c.Wnid}_{split}.JPEG";
+                    string relative = $"{split}/{c.Id}/{c.Id}_{split}.JPEG";
                     byte[] jpeg = SyntheticJpeg.Encode(64, 48, (_, _) => new SKColor((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
                     tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"{topFolder}/{relative}") { DataStream = new MemoryStream(jpeg) });
                     rows.Add(MiniDataset.CleanRow(relative));
@@ -76,7 +76,7 @@ public class ImagenetteDownloaderTests : IDisposable
 
         Assert.Equal(Path.Combine(Destination, "imagenette2-160"), root);
         Assert.True(ImagenetteDownloader.IsComplete(root));
-        var dataset = ImagenetteDataset.Open(root);
+        var dataset = ImageFolderDataset.Open(root);
         Assert.Equal((10, 10), (dataset.Train.Count, dataset.Val.Count));
         Assert.Empty(dataset.Warnings);
         Assert.Equal(_tgz.Length, reports[^1].BytesDone);
@@ -103,7 +103,7 @@ public class ImagenetteDownloaderTests : IDisposable
         string root = await DownloadAsync();
 
         Assert.Equal([null, $"bytes={_tgz.Length / 2}-"], _server.Requests);
-        Assert.Equal(10, ImagenetteDataset.Open(root).Val.Count);
+        Assert.Equal(10, ImageFolderDataset.Open(root).Val.Count);
         AssertNothingHalfDoneLeft();
     }
 
@@ -142,7 +142,7 @@ public class ImagenetteDownloaderTests : IDisposable
     {
         var wrongHash = _archive with { FirstMiBMd5 = new string('0', 32) };
 
-        var error = await Assert.ThrowsAsync<ImagenetteDataException>(() => DownloadAsync(wrongHash));
+        var error = await Assert.ThrowsAsync<DatasetException>(() => DownloadAsync(wrongHash));
 
         Assert.Contains("hash mismatch", error.Message);
         Assert.Contains("Run again to download it afresh", error.Message);
@@ -154,7 +154,7 @@ public class ImagenetteDownloaderTests : IDisposable
     [Fact]
     public async Task SizeMismatchIsAnError()
     {
-        var error = await Assert.ThrowsAsync<ImagenetteDataException>(() => DownloadAsync(_archive with { Size = _archive.Size + 10 }));
+        var error = await Assert.ThrowsAsync<DatasetException>(() => DownloadAsync(_archive with { Size = _archive.Size + 10 }));
 
         Assert.Contains($"has {_tgz.Length:N0} bytes where imagenette2-160.tgz has {_tgz.Length + 10:N0}", error.Message);
         AssertNothingHalfDoneLeft();
@@ -166,7 +166,7 @@ public class ImagenetteDownloaderTests : IDisposable
         string half = Path.Combine(Destination, "imagenette2-160");
         Directory.CreateDirectory(Path.Combine(half, "train"));
 
-        var error = await Assert.ThrowsAsync<ImagenetteDataException>(() => DownloadAsync());
+        var error = await Assert.ThrowsAsync<DatasetException>(() => DownloadAsync());
 
         Assert.Contains(half, error.Message);
         Assert.Contains(".imagenette-complete", error.Message);
@@ -181,7 +181,7 @@ public class ImagenetteDownloaderTests : IDisposable
         _server.Add("imagenette2-160.tgz", other);
         var archive = new ImagenetteArchive("imagenette2-160", other.Length, FirstMiBMd5(other));
 
-        var error = await Assert.ThrowsAsync<ImagenetteDataException>(() => DownloadAsync(archive));
+        var error = await Assert.ThrowsAsync<DatasetException>(() => DownloadAsync(archive));
 
         Assert.Contains("has no top folder 'imagenette2-160/'", error.Message);
         Assert.False(Directory.Exists(Path.Combine(Destination, "imagenette2-160")));

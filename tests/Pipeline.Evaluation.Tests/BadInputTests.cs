@@ -124,8 +124,10 @@ public sealed class BadInputTests : IDisposable
         var ex = Fails(model);
 
         Assert.Equal(model, ex.FilePath);
-        Assert.Contains("has 5 classes but the dataset", ex.Message);
-        Assert.Contains("has 10", ex.Message);
+        // Both lists named, and what only one of them has.
+        Assert.Contains($"the model has 5 classes ({string.Join(", ", five.Select(c => c.Id))}) but the dataset", ex.Message);
+        Assert.Contains($"has 10 ({string.Join(", ", Imagenette.Wnids)})", ex.Message);
+        Assert.Contains($"only the dataset has {string.Join(", ", Imagenette.Wnids.Skip(5))}", ex.Message);
     }
 
     [Fact]

@@ -23,6 +23,21 @@ public sealed class ExperimentPipelineTests : IDisposable
     }
 
     [Fact]
+    public void A_pipeline_on_its_own_data_hands_every_run_its_folder_split_and_initial_weights()
+    {
+        string file = Path.Combine(_dir, "own.json");
+        File.WriteAllText(file, """
+            { "name": "own", "variants": [ { "flavour": "torchvision" }, { "flavour": "timm" } ],
+              "data": "/photos", "valFraction": 0.2, "splitSeed": 3, "initWeights": "/w/resnet18.pth", "newHead": true }
+            """);
+
+        var runs = ExperimentPipeline.Load(file).Runs().ToList();
+
+        Assert.Equal(2, runs.Count);
+        Assert.All(runs, r => Assert.True(r is { Dataset: "/photos", ValFraction: 0.2, SplitSeed: 3, InitWeights: "/w/resnet18.pth", NewHead: true }, r.ToJson()));
+    }
+
+    [Fact]
     public void The_seeded_experiment_pairs_each_seed_and_runs_timm_once_per_flag()
     {
         var runs = ExperimentPipeline.Load(Path.Combine(TestRepository.Root, "pipelines", "zero-init-seeds.json")).Runs().ToList();

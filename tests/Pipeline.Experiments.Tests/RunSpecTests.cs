@@ -71,6 +71,71 @@ public class RunSpecTests
     }
 
     [Fact]
+    public void Every_published_run_record_still_defines_its_run_and_means_Imagenette_from_scratch()
+    {
+        var records = Directory.EnumerateFiles(Pipeline.Testing.TestRepository.PathOf("docs/results"), "config.json", SearchOption.AllDirectories).ToArray();
+        Assert.NotEmpty(records);
+        foreach (string record in records)
+        {
+            var spec = RunSpec.Load(record);
+            Assert.True(spec.IsDefinedBy(File.ReadAllText(record)), record);
+            Assert.True(spec is { ValFraction: null, SplitSeed: 0, InitWeights: null, NewHead: false, InitWeightsSha256: null }, record);
+        }
+    }
+
+    [Fact]
+    public void A_run_file_names_its_dataset_data_as_the_command_line_does_and_dataset_is_still_read()
+    {
+        using var folder = new TempFiles();
+        var data = RunSpec.Load(folder.Write("a.json", """{ "name": "a", "data": "/photos", "valFraction": 0.2, "splitSeed": 7 }"""));
+        var dataset = RunSpec.Load(folder.Write("b.json", """{ "name": "a", "dataset": "/photos", "valFraction": 0.2, "splitSeed": 7 }"""));
+
+        Assert.Equal("/photos", data.Dataset);
+        Assert.Equal(data.ToJson(), dataset.ToJson());
+        Assert.Contains("\"dataset\": \"/photos\"", data.ToJson()); // records keep the key they always had
+        Assert.DoesNotContain("\"data\"", data.ToJson());
+        var both = Assert.Throws<RunSpecException>(() => RunSpec.Load(folder.Write("c.json", """{ "name": "a", "data": "/x", "dataset": "/y" }""")));
+        Assert.Contains("gives both \"data\" and \"dataset\"", both.Message);
+    }
+
+    [Fact]
+    public void New_head_needs_initial_weights_and_a_fraction_lies_between_0_and_1()
+    {
+        Assert.Contains(new RunSpec { Name = "a", NewHead = true }.Validate(), p => p.StartsWith("newHead re-initialises", StringComparison.Ordinal));
+        Assert.Contains(new RunSpec { Name = "a", ValFraction = 1 }.Validate(), p => p.StartsWith("valFraction must be above 0", StringComparison.Ordinal));
+        Assert.Empty(new RunSpec { Name = "a", ValFraction = 0.25, InitWeights = "w.pth", NewHead = true }.Validate());
+    }
+
+    [Fact]
+    public void The_initial_weights_file_is_recorded_by_its_sha256_and_a_changed_file_is_another_run()
+    {
+        using var folder = new TempFiles();
+        string weights = folder.Write("w.pth", "weights");
+        var spec = new RunSpec { Name = "a", InitWeights = weights }.WithInitWeightsHash();
+
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("weights"u8)), spec.InitWeightsSha256);
+        Assert.Equal(spec.InitWeightsSha256, spec.WithInitWeightsHash().InitWeightsSha256);
+        File.WriteAllText(weights, "other weights");
+        var changed = Assert.Throws<RunSpecException>(() => spec.WithInitWeightsHash());
+        Assert.Contains($"{weights} has SHA-256", changed.Message);
+        Assert.Contains("Restore that file, or give the run another name", changed.Message);
+        Assert.Throws<RunSpecException>(() => new RunSpec { Name = "a", InitWeights = folder.Path("missing.pth") }.WithInitWeightsHash());
+    }
+
+    /// <summary>A temp folder of small files, deleted on dispose.</summary>
+    private sealed class TempFiles : IDisposable
+    {
+        private readonly string _root = Directory.CreateTempSubdirectory("pipeline-runspec-").FullName;
+        public string Path(string name) => System.IO.Path.Combine(_root, name);
+        public string Write(string name, string text)
+        {
+            File.WriteAllText(Path(name), text);
+            return Path(name);
+        }
+        public void Dispose() => Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
     public void Validation_happens_every_n_epochs_and_always_after_the_last()
     {
         var spec = new RunSpec { Name = "a", Epochs = 12, ValidateEvery = 5 };

@@ -44,6 +44,24 @@ public sealed class ImageClassifierTests : IDisposable
         Assert.Equal(all, classifier.ClassifyBatch([ValImages(1)[0]], topK: 10)[0]);
     }
 
+    /// <summary>The package follows the model's class count: a ResNet exported with 2 or 120 outputs, named from its metadata.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(120)]
+    public void A_model_of_any_class_count_classifies_with_its_own_class_names(int count)
+    {
+        var classes = Enumerable.Range(0, count).Select(i => new ModelClass($"folder{i}", $"class name {i}")).ToArray();
+        var config = ResNetConfig.LibraryDefault(ResNetFlavour.Timm, HeadKind.Library);
+        using var classifier = ImageClassifier.Load(ExportedResNets.Export(_models.Path_($"classes-{count}.onnx"), config, classes: classes), Cpu);
+
+        var all = classifier.Classify(ValImages(1)[0], topK: 1000);
+
+        Assert.Equal(count, all.Count);
+        Assert.Equal(classes.Select(c => c.Name).Order(), all.Select(p => p.ClassName).Order());
+        Assert.All(all, p => Assert.Equal(classes[p.Index], new ModelClass(p.ClassId, p.ClassName)));
+        Assert.Equal(1.0, all.Sum(p => (double)p.Probability), 4);
+    }
+
     [Fact]
     public void Probabilities_of_all_classes_sum_to_one()
     {

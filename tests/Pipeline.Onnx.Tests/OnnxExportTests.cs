@@ -140,6 +140,36 @@ public class OnnxExportTests(ITestOutputHelper output)
         Assert.True(MaxAbsDiff(byFolding[true], byFolding[false]) <= tolerance, "folded and unfolded graphs disagree");
     }
 
+    /// <summary>The heads and the graph follow the dataset's class count: 2, 3 and more than 100 outputs, both heads.</summary>
+    [Theory]
+    [InlineData(HeadKind.Fastai, 2)]
+    [InlineData(HeadKind.Library, 2)]
+    [InlineData(HeadKind.Fastai, 3)]
+    [InlineData(HeadKind.Library, 3)]
+    [InlineData(HeadKind.Fastai, 120)]
+    [InlineData(HeadKind.Library, 120)]
+    public void Any_number_of_classes_exports_and_Onnx_Runtime_matches_TorchSharp(HeadKind head, int classes)
+    {
+        var config = ResNetConfig.LibraryDefault(ResNetFlavour.Torchvision, head, classes);
+        var metadata = TestData.Metadata(config);
+        using var model = Model(config);
+        using var scratch = new ScratchFolder();
+        var pixels = RandomPixels(3, seed: 7);
+        var expected = TorchSharpLogits(model, metadata, pixels, 3);
+        string path = scratch.File($"{head}-{classes}.onnx");
+
+        OnnxExporter.Export(model, metadata, path);
+
+        using var session = new InferenceSession(path);
+        Assert.Equal([-1, classes], session.OutputMetadata[ModelMetadata.LogitsName].Dimensions);
+        var (logits, probabilities) = Run(session, pixels, 3);
+        Assert.Equal(3 * classes, logits.Length);
+        float tolerance = Math.Max(Tolerance, RelativeTolerance * expected.Max(Math.Abs));
+        Assert.True(MaxAbsDiff(expected, logits) <= tolerance, $"{head} head, {classes} classes: ONNX Runtime differs by {MaxAbsDiff(expected, logits):E2} > {tolerance:E2}");
+        Assert.True(probabilities.Chunk(classes).All(row => Math.Abs(row.Sum() - 1) < 1e-5), "probabilities rows do not sum to 1");
+        Assert.Equal(classes, OnnxModelFile.ReadChecked(session, path).Classes.Count);
+    }
+
     [Theory]
     [InlineData(true, ResNetArch.ResNet18, 20)]
     [InlineData(false, ResNetArch.ResNet18, 20)]

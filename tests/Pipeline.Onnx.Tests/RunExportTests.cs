@@ -2,6 +2,7 @@ using Pipeline.Data;
 using Pipeline.Experiments;
 using Pipeline.Inference;
 using Pipeline.Models;
+using Pipeline.Testing;
 using Pipeline.Training;
 
 namespace Pipeline.Onnx.Tests;
@@ -44,13 +45,47 @@ public sealed class RunExportTests : IDisposable
         Assert.Equal(64, metadata.CropSize);
         Assert.True(File.Exists(Path.ChangeExtension(onnx, ".md")));
 
-        var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
+        var dataset = ImageFolderDataset.Open(ImageFolderDataset.FindDefaultRoot()!);
         var val = dataset.Val.FirstPerClass(6);
-        var result = OnnxValidator.Validate(onnx, val, dataset.Fingerprint, batchSize: 16);
+        var result = OnnxValidator.Validate(onnx, val, dataset.Classes.Ids, "imagenette val", dataset.Fingerprint, batchSize: 16);
         Assert.Equal(60, result.Images);
         // Same pixels, same weights (BatchNorm folded): at most one borderline image may flip.
         Assert.True(Math.Abs(result.Top1 - summary.FinalValTop1) <= 1.0 / 60 + 1e-9,
             $"ONNX Runtime top-1 {result.Top1:P2} vs trainer {summary.FinalValTop1:P2}");
+    }
+
+    [Fact]
+    public void A_run_on_a_folder_dataset_exports_its_class_names_validates_on_its_dataset_and_nowhere_else_and_writes_a_state_dict()
+    {
+        string data = FolderDatasets.Create(Path.Combine(_root, "data", "tools"), ["drill", "hammer", "saw"], trainPerClass: 6, valPerClass: 3,
+            names: new Dictionary<string, string> { ["drill"] = "Drill", ["hammer"] = "Hammer", ["saw"] = "Saw" });
+        var spec = new RunSpec { Name = "tools", Dataset = data, Head = HeadKind.Library, Epochs = 1, ImageSize = 32, RecipeOverride = Recipe.FastaiReference with { BatchSize = 6 } };
+        var summary = new Trainer(_root).Run(spec);
+        string onnx = Path.Combine(_root, "models", "tools.onnx");
+
+        var metadata = RunExport.Export(Path.Combine(_root, spec.Name), onnx);
+
+        Assert.Equal([("drill", "Drill"), ("hammer", "Hammer"), ("saw", "Saw")], metadata.Classes.Select(c => (c.Id, c.Name)));
+        Assert.Contains("| 2 | saw | Saw |", File.ReadAllText(Path.ChangeExtension(onnx, ".md")));
+        var dataset = ImageFolderDataset.Open(data);
+        var result = OnnxValidator.Validate(onnx, dataset.Val, dataset.Classes.Ids, "tools val", dataset.Fingerprint, batchSize: 4);
+        Assert.Equal(9, result.Images);
+        Assert.True(Math.Abs(result.Top1 - summary.FinalValTop1) <= 1.0 / 9 + 1e-9, $"ONNX Runtime top-1 {result.Top1:P2} vs trainer {summary.FinalValTop1:P2}");
+
+        var imagenette = ImageFolderDataset.Open(ImageFolderDataset.FindDefaultRoot()!);
+        var refused = Assert.Throws<InvalidDataException>(() =>
+            OnnxValidator.Validate(onnx, imagenette.Val.FirstPerClass(1), imagenette.Classes.Ids, "imagenette val", imagenette.Fingerprint));
+        Assert.Contains("the model has 3 classes (drill, hammer, saw) but the dataset 'imagenette val' has 10 (n01440764, n02102040,", refused.Message);
+
+        // The same weights as a PyTorch state dict, with PyTorch's names, read back into a fresh model: the trained model.bin's tensors.
+        string weights = Path.Combine(_root, "models", "tools.safetensors");
+        RunExport.ExportStateDict(Path.Combine(_root, spec.Name), weights);
+        using var trained = ResNet.Create(spec.ModelFor(3));
+        trained.load(Path.Combine(_root, spec.Name, "model.bin"));
+        using var imported = ResNet.Create(spec.ModelFor(3));
+        PretrainedWeights.Load(imported, weights, newHead: false);
+        foreach (var (key, tensor) in imported.state_dict())
+            Assert.True(tensor.equal(trained.state_dict()[key]).all().item<bool>(), $"{key} differs between model.bin and the exported state dict");
     }
 
     [Fact]
@@ -89,8 +124,8 @@ public sealed class RunExportTests : IDisposable
         Directory.CreateDirectory(_root);
         string bad = Path.Combine(_root, "truncated.onnx");
         File.WriteAllBytes(bad, [0x08, 0x08, 0x12, 0x05]);
-        var dataset = ImagenetteDataset.Open(ImagenetteDataset.FindDefaultRoot()!);
-        var e = Assert.Throws<InvalidModelException>(() => OnnxValidator.Validate(bad, dataset.Val.Take(2).ToList(), dataset.Fingerprint));
+        var dataset = ImageFolderDataset.Open(ImageFolderDataset.FindDefaultRoot()!);
+        var e = Assert.Throws<InvalidModelException>(() => OnnxValidator.Validate(bad, dataset.Val.Take(2).ToList(), dataset.Classes.Ids, "imagenette val", dataset.Fingerprint));
         Assert.Contains(bad, e.Message);
         Assert.Contains("export it again", e.Message);
     }

@@ -17,7 +17,8 @@ internal static class TestData
 
     public static ModelMetadata Metadata(ResNetConfig config, float[]? mean = null, float[]? std = null) => new()
     {
-        Classes = ImagenetteClasses,
+        Classes = config.NumClasses == ImagenetteClasses.Length ? ImagenetteClasses
+            : [.. Enumerable.Range(0, config.NumClasses).Select(i => new ModelClass($"class{i:D4}", $"class {i}"))],
         InputWidth = InputSize,
         InputHeight = InputSize,
         CropSize = CropSize,
@@ -38,7 +39,7 @@ internal static class TestData
 
     /// <summary>The Imagenette copy every part finds the same way: $PIPELINE_DATA, or ../shared/data/imagenette-224 beside the repository.</summary>
     public static string ImagenetteRoot() =>
-        ImagenetteDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException($"Imagenette not found: set {ImagenetteDataset.RootVariable} to the imagenette-224 folder.");
+        ImageFolderDataset.FindDefaultRoot() ?? throw new DirectoryNotFoundException($"Imagenette not found: set {ImageFolderDataset.RootVariable} to the imagenette-224 folder.");
 
     /// <summary>
     /// <paramref name="perClass"/> val images of each of the first <paramref name="classes"/> classes (sorted
@@ -47,7 +48,7 @@ internal static class TestData
     public static (float[] Pixels, int Count) RealValImages(int classes = 8, int perClass = 2)
     {
         string val = Path.Combine(ImagenetteRoot(), "val");
-        Assert.True(Directory.Exists(val), $"Imagenette val images expected at {val} (set {ImagenetteDataset.RootVariable} to their parent folder)");
+        Assert.True(Directory.Exists(val), $"Imagenette val images expected at {val} (set {ImageFolderDataset.RootVariable} to their parent folder)");
         var files = Directory.GetDirectories(val).Order(StringComparer.Ordinal).Take(classes)
             .SelectMany(d => Directory.GetFiles(d, "*.JPEG").Order(StringComparer.Ordinal).Take(perClass))
             .ToList();

@@ -6,17 +6,17 @@ namespace Pipeline.Data.Tests;
 internal static class SharedData
 {
     private static readonly Lazy<string> s_root = new(() =>
-        ImagenetteDataset.FindDefaultRoot()
+        ImageFolderDataset.FindDefaultRoot()
         ?? throw new InvalidOperationException(
-            $"These tests read the project's Imagenette copy at ../{ImagenetteDataset.DefaultRelativeLocation} (beside the repository); " +
-            $"it was not found above {Directory.GetCurrentDirectory()}. Set {ImagenetteDataset.RootVariable} to its folder."));
+            $"These tests read the project's Imagenette copy at ../{ImageFolderDataset.DefaultRelativeLocation} (beside the repository); " +
+            $"it was not found above {Directory.GetCurrentDirectory()}. Set {ImageFolderDataset.RootVariable} to its folder."));
 
-    private static readonly Lazy<ImagenetteDataset> s_dataset = new(() => ImagenetteDataset.Open(Root));
+    private static readonly Lazy<ImageFolderDataset> s_dataset = new(() => ImageFolderDataset.Open(Root));
 
     public static string Root => s_root.Value;
 
     /// <summary>The whole copy, indexed once per test run.</summary>
-    public static ImagenetteDataset Dataset => s_dataset.Value;
+    public static ImageFolderDataset Dataset => s_dataset.Value;
 
     public static List<LabeledImage> FirstPerClass(IReadOnlyList<LabeledImage> split, int perClass) => split.FirstPerClass(perClass);
 

@@ -14,8 +14,8 @@ public static class Imagenette
     public static IReadOnlyList<ModelClass> Classes { get; } = Wnids.Select(w => new ModelClass(w, w)).ToArray();
 
     /// <summary>The Imagenette copy every part finds the same way: $PIPELINE_DATA, or ../shared/data/imagenette-224 beside the repository.</summary>
-    public static string Root { get; } = Pipeline.Data.ImagenetteDataset.FindDefaultRoot()
-        ?? throw new DirectoryNotFoundException($"Imagenette not found: set {Pipeline.Data.ImagenetteDataset.RootVariable} to the imagenette-224 folder.");
+    public static string Root { get; } = Pipeline.Data.ImageFolderDataset.FindDefaultRoot()
+        ?? throw new DirectoryNotFoundException($"Imagenette not found: set {Pipeline.Data.ImageFolderDataset.RootVariable} to the imagenette-224 folder.");
 
     /// <summary>The first <paramref name="perClass"/> val images of each class, in name order.</summary>
     public static EvaluationSet ValSlice(int perClass) =>

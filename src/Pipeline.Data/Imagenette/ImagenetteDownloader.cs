@@ -47,9 +47,9 @@ public sealed class ImagenetteDownloader(HttpClient http, Uri? baseUri = null, i
             return datasetFolder;
         if (Directory.Exists(datasetFolder))
         {
-            throw new ImagenetteDataException(
+            throw new DatasetException(
                 $"{datasetFolder} exists but has no {CompletionMarker} marker, so it is not a finished extraction of {archive.FileName}. " +
-                "Delete or move that folder and run again; or, if it is a dataset you extracted yourself, open it directly with ImagenetteDataset.Open.",
+                "Delete or move that folder and run again; or, if it is a dataset you extracted yourself, open it directly with ImageFolderDataset.Open.",
                 datasetFolder);
         }
 
@@ -61,7 +61,7 @@ public sealed class ImagenetteDownloader(HttpClient http, Uri? baseUri = null, i
     }
 
     /// <summary>Downloads <paramref name="archive"/> to <paramref name="archivePath"/> (resuming a <c>.part</c> file) and verifies it.</summary>
-    /// <exception cref="ImagenetteDataException">The downloaded file fails the size or hash check; it has been deleted.</exception>
+    /// <exception cref="DatasetException">The downloaded file fails the size or hash check; it has been deleted.</exception>
     public async Task DownloadAsync(ImagenetteArchive archive, string archivePath, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         if (File.Exists(archivePath))
@@ -89,7 +89,7 @@ public sealed class ImagenetteDownloader(HttpClient http, Uri? baseUri = null, i
         if (CheckFile(archive, part) is { } problem)
         {
             File.Delete(part);
-            throw new ImagenetteDataException(
+            throw new DatasetException(
                 $"{uri} downloaded, but {problem}; the download was deleted. Run again to download it afresh; if this repeats, the published archive has changed and {nameof(ImagenetteArchive)}'s check values need updating.",
                 archivePath);
         }
@@ -114,13 +114,13 @@ public sealed class ImagenetteDownloader(HttpClient http, Uri? baseUri = null, i
             }
             catch (InvalidDataException e)
             {
-                throw new ImagenetteDataException($"{archivePath} is not a valid .tgz archive ({e.Message}). Delete it and download it again.", archivePath);
+                throw new DatasetException($"{archivePath} is not a valid .tgz archive ({e.Message}). Delete it and download it again.", archivePath);
             }
 
             string extracted = Path.Combine(staging, archive.Name);
             if (!Directory.Exists(extracted))
             {
-                throw new ImagenetteDataException(
+                throw new DatasetException(
                     $"{archivePath} has no top folder '{archive.Name}/', so it is not the {archive.Name} archive. Delete it and download it again.",
                     archivePath);
             }

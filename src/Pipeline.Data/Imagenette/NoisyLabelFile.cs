@@ -13,15 +13,17 @@ internal sealed class NoisyLabelFile
 
     private readonly string _path;
     private readonly Dictionary<string, Row> _rows;
+    private readonly ClassTable _classes;
 
-    private NoisyLabelFile(string path, Dictionary<string, Row> rows)
+    private NoisyLabelFile(string path, Dictionary<string, Row> rows, ClassTable classes)
     {
         _path = path;
         _rows = rows;
+        _classes = classes;
     }
 
-    /// <summary>Reads the CSV in <paramref name="root"/>, or returns null when there is none.</summary>
-    public static NoisyLabelFile? TryRead(string root)
+    /// <summary>Reads the CSV in <paramref name="root"/>, its labels among <paramref name="classes"/>, or returns null when there is none.</summary>
+    public static NoisyLabelFile? TryRead(string root, ClassTable classes)
     {
         string path = Path.Combine(root, FileName);
         if (!File.Exists(path))
@@ -48,16 +50,16 @@ internal sealed class NoisyLabelFile
                 continue;
             }
             string[] wnids = labelColumns.Select(c => fields[c]).ToArray();
-            if (wnids.FirstOrDefault(w => ImagenetteClasses.IndexOf(w) < 0) is { } unknown)
-                problems.Add(($"{FileName} line {line}", $"label '{unknown}' is not an Imagenette class."));
+            if (wnids.FirstOrDefault(w => classes.IndexOf(w) < 0) is { } unknown)
+                problems.Add(($"{FileName} line {line}", $"label '{unknown}' is not one of the dataset's classes."));
             else if (!bool.TryParse(fields[validColumn], out bool isValid))
                 problems.Add(($"{FileName} line {line}", $"is_valid is '{fields[validColumn]}', expected True or False."));
             else if (!rows.TryAdd(fields[pathColumn], new Row(line, wnids, isValid)))
                 problems.Add(($"{FileName} line {line}", $"{fields[pathColumn]} is listed twice (first on line {rows[fields[pathColumn]].Line})."));
         }
         if (problems.Count > 0)
-            throw ImagenetteDataException.ForMany($"{path} is malformed. Replace it with the noisy_imagenette.csv of the official archive, or delete it to use the folder labels:", problems);
-        return new NoisyLabelFile(path, rows);
+            throw DatasetException.ForMany($"{path} is malformed. Replace it with the noisy_imagenette.csv of the official archive, or delete it to use the folder labels:", problems);
+        return new NoisyLabelFile(path, rows, classes);
     }
 
     /// <summary>
@@ -88,17 +90,17 @@ internal sealed class NoisyLabelFile
             bool inVal = file.RelativePath.StartsWith("val/", StringComparison.Ordinal);
             if (row.IsValid != inVal)
                 problems.Add((file.RelativePath, $"{FileName} line {row.Line} says is_valid={row.IsValid} but the file is in {(inVal ? "val" : "train")}/. Move the file back to its split or replace the CSV with the official one."));
-            else if (ImagenetteClasses.IndexOf(row.WnidByPercent[0]) != file.FolderLabel)
-                problems.Add((file.RelativePath, $"{FileName} line {row.Line} gives class {row.WnidByPercent[0]} but the file is in the folder of {ImagenetteClasses.All[file.FolderLabel].Wnid}. Move the file back to its class folder or replace the CSV with the official one."));
+            else if (_classes.IndexOf(row.WnidByPercent[0]) != file.FolderLabel)
+                problems.Add((file.RelativePath, $"{FileName} line {row.Line} gives class {row.WnidByPercent[0]} but the file is in the folder of {_classes[file.FolderLabel].Id}. Move the file back to its class folder or replace the CSV with the official one."));
             else
-                labels[file.RelativePath] = ImagenetteClasses.IndexOf(row.WnidByPercent[percentIndex]);
+                labels[file.RelativePath] = _classes.IndexOf(row.WnidByPercent[percentIndex]);
         }
 
         foreach (var (path, row) in _rows.Where(r => !onDisk.Contains(r.Key)))
             warnings.Add($"{path}: listed in {FileName} (line {row.Line}) but not found as a usable image on disk, left out. Restore it from the archive to use it.");
 
         if (problems.Count > 0)
-            throw ImagenetteDataException.ForMany($"{_path} disagrees with the files under {Path.GetDirectoryName(_path)}:", problems);
+            throw DatasetException.ForMany($"{_path} disagrees with the files under {Path.GetDirectoryName(_path)}:", problems);
         return labels;
     }
 
@@ -115,6 +117,6 @@ internal sealed class NoisyLabelFile
         int index = Array.IndexOf(header, name);
         return index >= 0
             ? index
-            : throw new ImagenetteDataException($"{path}: the header has no '{name}' column (expected path,noisy_labels_0,...,noisy_labels_50,is_valid). Replace it with the official file or delete it to use the folder labels.", path);
+            : throw new DatasetException($"{path}: the header has no '{name}' column (expected path,noisy_labels_0,...,noisy_labels_50,is_valid). Replace it with the official file or delete it to use the folder labels.", path);
     }
 }
