@@ -3,10 +3,11 @@
 # `pipeline bench --steps 10` (2 warm-up steps, then 10 timed).
 # Run with Debian's PyTorch (python3-torch, python3-torchvision):
 #   /usr/bin/python3 docs/performance/pytorch_train_speed.py resnet18 resnet34 resnet50
-import sys, time
+import os, sys, time
 import torch, torchvision
 
 torch.manual_seed(0)
+torch.set_num_threads(int(os.environ.get("THREADS", "2")))  # Debian's build starts with 1 here; the tool uses every core (2)
 batch, size, warmup, steps = 64, 64, 2, 10
 print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, {torch.get_num_threads()} threads")
 for arch in sys.argv[1:] or ["resnet18", "resnet34", "resnet50"]:

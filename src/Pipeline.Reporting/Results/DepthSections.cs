@@ -226,6 +226,10 @@ public sealed class AnswerMapSection : IPageSection
             items.Add("**Not measured yet** (planned, no seed with both arms published): " +
                       string.Join("; ", planned.GroupBy(c => (c.Arch, c.Recipe, c.LrMax, c.ImageSize))
                           .Select(g => $"{g.Key.Arch}, {ConditionResults.RecipeText(g.Key.Recipe, g.Key.LrMax)}, {g.Key.ImageSize} px at {string.Join(", ", g.Select(c => c.Epochs).Order())} epochs")));
+        items.Add("**With pretrained weights the flag is irrelevant**: loaded from one PyTorch-made ResNet18 checkpoint and fine-tuned on the same batches, " +
+                  "torchvision's and timm's ResNet18 with zero-init off and on end with bit-identical weights (one model.bin SHA-256 for all four), because the checkpoint " +
+                  "overwrites every γ the flag would zero; from scratch the same test sees the flag change the weights " +
+                  "(`OwnDataTrainingTests.From_an_imported_checkpoint_both_flavours_with_either_zero_init_flag_fine_tune_to_bit_identical_weights`).");
         yield return new BulletList([.. items]);
         yield return new Paragraph(
             "A claim is read from one-sided 95 % t bounds over the paired seeds (gap = zero-init off − on): *costs* when the lower bound is above 0, *wins* when the upper bound is below 0, " +
