@@ -182,36 +182,80 @@ public sealed class StateDictTests : IDisposable
         Assert.Contains("'.h5' is not a state-dict format read here", unknown.Message);
     }
 
+    /// <summary>What PyTorch loads in the export tests: both formats, both heads, two depths, weights from fixed seeds.</summary>
+    private static readonly (ResNetConfig Config, string File)[] s_exports =
+    [
+        (Config(ResNetFlavour.Torchvision, HeadKind.Library, 3), "resnet18-library-3.safetensors"),
+        (Config(ResNetFlavour.Timm, HeadKind.Fastai, 4, zeroInitLast: true), "resnet18-fastai-4.pth"),
+        (Config(ResNetFlavour.Torchvision, HeadKind.Fastai, 2, ResNetArch.ResNet50), "resnet50-fastai-2.safetensors"),
+    ];
+
+    /// <summary>Writes each of <see cref="s_exports"/> into the temporary folder; returns each file's path and our logits for the fixed input.</summary>
+    private Dictionary<string, (string Path, float[][] Logits)> ExportForPyTorch()
+    {
+        var exports = new Dictionary<string, (string, float[][])>();
+        foreach (var (config, file) in s_exports)
+            exports[file] = (Path.Combine(_temp, file), ExportAndScore(config, Path.Combine(_temp, file)));
+        return exports;
+    }
+
+    private static float[][] ExportAndScore(ResNetConfig config, string path)
+    {
+        using var model = Create(config, seed: 5);
+        TestWeights.RandomizeBatchNorms(model, seed: 6);
+        StateDictFile.Write(path, model, new Dictionary<string, string> { ["pipeline.architecture"] = config.Arch.Name() });
+        return Logits(model, PyTorchFixture.Input, PyTorchFixture.InputShape);
+    }
+
     /// <summary>
-    /// The other direction, checked by PyTorch itself: state dicts we write (both formats, both heads, two depths) load into
-    /// torchvision's ResNet (or src/Pipeline.Models/PyTorch/pipeline_resnet.py's, for the fastai head) unchanged and give our logits.
+    /// What PyTorch reads from a state-dict file: the SHA-256 of a safetensors file's bytes; for a .pth, of its tensors (each
+    /// name, dtype, shape and bytes, in name order), because torch.save's zip format as PyBridge writes it holds the dict
+    /// in a per-process order (.NET randomises string hashes), so two writes of the same weights differ in bytes.
+    /// </summary>
+    private static string Sha256Of(string path)
+    {
+        if (path.EndsWith(".safetensors", StringComparison.Ordinal))
+            return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        using var scope = NewDisposeScope();
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (name, tensor) in StateDictFile.Read(path).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name} {tensor.dtype} [{string.Join(",", tensor.shape)}]\n"));
+            hash.AppendData(tensor.contiguous().bytes);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The other direction without PyTorch (CI): the files we export now are byte for byte the ones PyTorch loaded when the
+    /// fixture was made, and our logits are the logits PyTorch computed from them.
+    /// </summary>
+    [Fact]
+    public void State_dicts_we_export_are_the_files_PyTorch_loaded_and_give_the_logits_it_computed()
+    {
+        foreach (var (file, (path, ours)) in ExportForPyTorch())
+        {
+            var loaded = PyTorchFixture.Export(file);
+            Assert.True(Sha256Of(path) == loaded.Sha256,
+                $"{file} is no longer the file PyTorch loaded ({PyTorchFixture.ExportsFile}); if the writer changed on purpose, refresh the fixture: {PyTorchFixture.RefreshExportsCommand}");
+            AssertClose(loaded.Logits, ours, $"{file} in {PyTorchFixture.ExportsMadeWith}");
+        }
+    }
+
+    /// <summary>
+    /// The other direction, checked by PyTorch itself: state dicts we write load into torchvision's ResNet (or
+    /// src/Pipeline.Models/PyTorch/pipeline_resnet.py's, for the fastai head) unchanged and give our logits. With
+    /// PIPELINE_REFRESH_PYTORCH_FIXTURES=1 it also rewrites the committed fixture the test above reads.
     /// </summary>
     [PyTorchFact]
     public void State_dicts_we_export_load_into_PyTorch_and_give_our_logits()
     {
-        var cases = new (ResNetConfig Config, string Extension)[]
-        {
-            (Config(ResNetFlavour.Torchvision, HeadKind.Library, 3), ".safetensors"),
-            (Config(ResNetFlavour.Timm, HeadKind.Fastai, 4, zeroInitLast: true), ".pth"),
-            (Config(ResNetFlavour.Torchvision, HeadKind.Fastai, 2, ResNetArch.ResNet50), ".safetensors"),
-        };
-        float[] input = PyTorchFixture.Input;
-        long[] shape = PyTorchFixture.InputShape;
-        var ours = new Dictionary<string, float[][]>();
-        foreach (var (config, extension) in cases)
-        {
-            string path = Path.Combine(_temp, $"{config.Arch.Name()}-{config.Head}-{config.NumClasses}{extension}".ToLowerInvariant());
-            ours[path] = ExportAndScore(config, path);
-        }
-        float[][] ExportAndScore(ResNetConfig config, string path)
-        {
-            using var model = Create(config, seed: 5);
-            TestWeights.RandomizeBatchNorms(model, seed: 6);
-            StateDictFile.Write(path, model, new Dictionary<string, string> { ["pipeline.architecture"] = config.Arch.Name() });
-            return Logits(model, input, shape);
-        }
+        var exports = ExportForPyTorch();
         string request = Path.Combine(_temp, "request.json");
-        File.WriteAllText(request, JsonSerializer.Serialize(new { input_shape = shape, input, files = ours.Keys }));
+        File.WriteAllText(request, JsonSerializer.Serialize(new
+        {
+            input_shape = PyTorchFixture.InputShape, input = PyTorchFixture.Input, files = exports.Values.Select(e => e.Path),
+        }));
 
         using var python = Process.Start(new ProcessStartInfo(PyTorchFactAttribute.Python,
             [TestRepository.PathOf("tests/Pipeline.Models.Tests/PyTorch/logits_of_exports.py"), request]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -220,10 +264,12 @@ public sealed class StateDictTests : IDisposable
         Assert.True(python.ExitCode == 0, $"PyTorch could not load our state dicts: {errors}");
 
         using var answer = JsonDocument.Parse(output);
-        foreach (var (path, logits) in ours)
-        {
-            var theirs = answer.RootElement.GetProperty(path).EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
-            AssertClose(logits, theirs, $"{Path.GetFileName(path)} in {answer.RootElement.GetProperty("versions").GetString()}");
-        }
+        string versions = answer.RootElement.GetProperty("versions").GetString()!;
+        var theirs = exports.ToDictionary(e => e.Key, e => answer.RootElement.GetProperty(e.Value.Path).EnumerateArray()
+            .Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray());
+        foreach (var (file, (_, ours)) in exports)
+            AssertClose(ours, theirs[file], $"{file} in {versions}");
+        if (Environment.GetEnvironmentVariable("PIPELINE_REFRESH_PYTORCH_FIXTURES") == "1")
+            PyTorchFixture.WriteExports(versions, exports.ToDictionary(e => e.Key, e => (Sha256Of(e.Value.Path), theirs[e.Key])));
     }
 }

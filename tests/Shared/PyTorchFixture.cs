@@ -34,7 +34,36 @@ internal static class PyTorchFixture
     public static float[] Input => s_json.Value.GetProperty("input").EnumerateArray().Select(e => e.GetInt32() / 256f).ToArray();
 
     /// <summary>PyTorch's logits for <see cref="Input"/>, one row per image.</summary>
-    public static float[][] Logits => s_json.Value.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
+    public static float[][] Logits => RowsOf(s_json.Value.GetProperty("logits"));
+
+    /// <summary>
+    /// The opposite direction, made by StateDictTests' PyTorch test and committed: for each state dict we export, its SHA-256
+    /// and the logits PyTorch computed for <see cref="Input"/> after loading exactly that file.
+    /// </summary>
+    public static readonly string ExportsFile = Path.Combine(s_folder, "exports-loaded-by-pytorch.json");
+
+    public const string RefreshExportsCommand =
+        "with python3-torch and python3-torchvision installed, PIPELINE_REFRESH_PYTORCH_FIXTURES=1 dotnet test tests/Pipeline.Models.Tests -c Release --filter State_dicts_we_export_load_into_PyTorch_and_give_our_logits";
+
+    private static readonly Lazy<JsonElement> s_exports = new(() => JsonDocument.Parse(File.ReadAllText(ExportsFile)).RootElement);
+
+    public static string ExportsMadeWith => s_exports.Value.GetProperty("versions").GetString()!;
+
+    public static (string Sha256, float[][] Logits) Export(string file)
+    {
+        var entry = s_exports.Value.GetProperty("files").GetProperty(file);
+        return (entry.GetProperty("sha256").GetString()!, RowsOf(entry.GetProperty("logits")));
+    }
+
+    public static void WriteExports(string versions, IReadOnlyDictionary<string, (string Sha256, float[][] Logits)> files) =>
+        File.WriteAllText(ExportsFile, JsonSerializer.Serialize(new
+        {
+            made_by = RefreshExportsCommand,
+            versions,
+            files = files.OrderBy(f => f.Key, StringComparer.Ordinal).ToDictionary(f => f.Key, f => new { sha256 = f.Value.Sha256, logits = f.Value.Logits }),
+        }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+    private static float[][] RowsOf(JsonElement rows) => rows.EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
 }
 
 /// <summary>
