@@ -16,8 +16,19 @@ public static class CpuFeatures
     /// <summary>The CPU's feature flags (the "flags" line of /proc/cpuinfo).</summary>
     public static IReadOnlySet<string> Flags { get; } = ReadFlags(CpuInfo);
 
-    /// <summary>The CPU's name ("model name" in /proc/cpuinfo), for benchmark records.</summary>
-    public static string ModelName { get; } = Field(CpuInfo, "model name") ?? "unknown CPU";
+    /// <summary>
+    /// The CPU, for run and benchmark records: its name with its family, model and stepping ("AMD EPYC, family 26 model 2
+    /// stepping 1"). A virtual machine often names only the brand, and oneDNN picks its kernels by generation, which the
+    /// numbers tell apart (family 25 is AMD Zen 3/4, 26 is Zen 5): results are bit-identical only within one.
+    /// </summary>
+    public static string ModelName { get; } = Describe(CpuInfo);
+
+    internal static string Describe(string cpuinfo)
+    {
+        string name = Field(cpuinfo, "model name") ?? "unknown CPU";
+        string?[] generation = [Field(cpuinfo, "cpu family"), Field(cpuinfo, "model"), Field(cpuinfo, "stepping")];
+        return generation.Any(g => g is null) ? name : $"{name}, family {generation[0]} model {generation[1]} stepping {generation[2]}";
+    }
 
     private const string CpuInfo = "/proc/cpuinfo";
 
@@ -29,7 +40,8 @@ public static class CpuFeatures
     {
         if (!File.Exists(cpuinfo))
             return null;
-        string? line = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+        // "model" also begins "model name": match the key up to its tab-and-colon separator.
+        string? line = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal) && l[key.Length..].TrimStart().StartsWith(':'));
         return line?[(line.IndexOf(':') + 1)..].Trim();
     }
 

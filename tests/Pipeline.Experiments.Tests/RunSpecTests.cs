@@ -168,4 +168,19 @@ public class RunSpecTests
         Assert.Equal(native, CpuFeatures.HasNativeBf16In(flags));
         Assert.Empty(CpuFeatures.ReadFlags(path));
     }
+
+    [Fact]
+    public void The_cpu_is_recorded_with_its_generation_because_a_virtual_machine_may_name_only_the_brand()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cpuinfo-{Guid.NewGuid():N}");
+        File.WriteAllText(path, "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nstepping\t: 1\n");
+        string withGeneration = CpuFeatures.Describe(path);
+        File.WriteAllText(path, "processor\t: 0\nmodel name\t: Some CPU\n");
+        string nameOnly = CpuFeatures.Describe(path);
+        File.Delete(path);
+
+        Assert.Equal("AMD EPYC, family 26 model 2 stepping 1", withGeneration);
+        Assert.Equal("Some CPU", nameOnly);
+        Assert.Equal("unknown CPU", CpuFeatures.Describe(path));
+    }
 }
