@@ -14,13 +14,13 @@ public sealed class DepthSectionTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     /// <summary>Publishes a record for every run of the pipeline, with top-1 = 70 % with the flag on and 70 % + gap(run) off.</summary>
-    private PageExperiment Publish(string json, Func<RunSpec, double> gap)
+    private PageExperiment Publish(string json, Func<RunSpec, double> gap, Func<RunSpec, bool>? published = null)
     {
         string file = Path.Combine(_root, "pipelines", "depth.json");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, json);
         var experiment = PageExperiment.Load(file, _root);
-        foreach (var spec in experiment.Pipeline.Runs())
+        foreach (var spec in experiment.Pipeline.Runs().Where(published ?? (_ => true)))
         {
             double top1 = (70 + (spec.EffectiveZeroInitLast ? 0 : gap(spec))) / 100;
             var epoch = new EpochMetrics(spec.Epochs, 0.5, 1.0, top1, 0.95, 0, 60, 100, 1000, 500, 10) { TrainSeconds = 50 };
@@ -58,6 +58,18 @@ public sealed class DepthSectionTests : IDisposable
         Assert.Contains("**H2, recipe**: at equal depth and length the gap under sgd is smaller than under fastai's recipe: **incomplete**", page, StringComparison.Ordinal);
         // The map opens the page with each depth's claim.
         Assert.Contains("**ResNet50, sgd (peak lr 0.025), 64 px**: 40 epochs +0.50 pp", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_first_pair_is_shown_with_its_gap_and_no_claim_until_a_second_seed_gives_an_interval()
+    {
+        var experiment = Publish(DepthPipeline, _ => -4.69, spec => spec.Arch == ResNetArch.ResNet18 && spec.Seed == 42);
+
+        string page = ResultsPage.Build([experiment], _root)[ResultsPage.PageFile];
+
+        Assert.Contains("**ResNet18, sgd (peak lr 0.025), 64 px**: 40 epochs −4.69 pp, one seed, no interval yet", page, StringComparison.Ordinal);
+        Assert.Contains("Gaps: ResNet18 −4.69 pp (1 seed, no interval yet), ResNet34 not measured, ResNet50 not measured.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("(≥ –", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public sealed class DepthAnalysisSection : IPageSection
     }
 
     private static string GapText(LengthResult? c) => c is null ? "not measured" :
-        $"{Signed(c.Gap.Spread.Mean)} pp ({c.Pairs.Count} seeds, {LongRunSection.VerdictText(c.Gap.Verdict)})";
+        $"{Signed(c.Gap.Spread.Mean)} pp ({LongRunSection.SeedsText(c.Pairs.Count)}, {(c.Pairs.Count < 2 ? "no interval yet" : LongRunSection.VerdictText(c.Gap.Verdict))})";
 
     private static string Interval(PairedComparison d, double confidence)
     {
@@ -215,7 +215,7 @@ public sealed class AnswerMapSection : IPageSection
             var lengths = line.ToArray();
             var better = GapTrend.Better(ExperimentResults.TrendsOf(lengths));
             items.Add($"**{ConditionResults.Describe(lengths[0].Condition)}**: " +
-                      string.Join("; ", lengths.Select(c => $"{c.Epochs} epochs {Signed(c.Gap.Spread.Mean)} pp, {LongRunSection.VerdictText(c.Gap.Verdict)} (≥ {Signed(c.Gap.OneSidedLow)}, ≤ {Signed(c.Gap.OneSidedHigh)})")) +
+                      string.Join("; ", lengths.Select(c => $"{c.Epochs} epochs {Signed(c.Gap.Spread.Mean)} pp, {LongRunSection.ClaimText(c)}")) +
                       (better is null ? "" : $". Trend ({better.FormText}, the better fit): {Signed(better.Predicted)} pp at {better.AtEpochs} epochs, 95 % prediction interval [{Signed(better.PredictionLow)}, {Signed(better.PredictionHigh)}]" +
                           (double.IsFinite(better.CrossingEpochs) && better.CrossingEpochs < 1e6 && better.CrossingEpochs > lengths[^1].Epochs ? $"; its line crosses zero near {Fixed(better.CrossingEpochs, "0")} epochs" : "")));
         }

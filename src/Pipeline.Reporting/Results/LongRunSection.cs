@@ -125,8 +125,29 @@ public sealed class LongRunSection : IExperimentSection
         yield return new Paragraph(
             $"Over the {longest.Epochs}-epoch runs the residual branches settle at different sizes: after the last epoch the median block contributes " +
             $"{Fixed(DynamicsTable.MedianContribution(on, last), "0.00")} of its skip path with zero-init and {Fixed(DynamicsTable.MedianContribution(off, last), "0.00")} without it " +
-            $"(means over {on.Length} and {off.Length} seeds): zero-init's blocks wake up, but stay smaller for the whole run.");
+            $"(means over {SeedsText(on.Length)} with zero-init and {SeedsText(off.Length)} without): {BranchSizesText(on, off)}.");
     }
+
+    /// <summary>How zero-init's residual branches compare with the plain init's over the run, as the measurements say.</summary>
+    private static string BranchSizesText(IReadOnlyList<IReadOnlyList<DynamicsRecord>> on, IReadOnlyList<IReadOnlyList<DynamicsRecord>> off)
+    {
+        var after = DynamicsTable.Points([.. off, .. on]).Where(p => p > 0)
+            .Select(p => (On: DynamicsTable.MedianContribution(on, p), Off: DynamicsTable.MedianContribution(off, p)))
+            .Where(m => double.IsFinite(m.On) && double.IsFinite(m.Off)).ToArray();
+        if (after.Length == 0 || after[^1].On >= after[^1].Off)
+            return "zero-init's blocks wake up and end at least as large as the plain init's";
+        return after.All(m => m.On < m.Off)
+            ? "zero-init's blocks wake up, but stay smaller for the whole run"
+            : "zero-init's blocks wake up and are smaller again by the end of the run";
+    }
+
+    /// <summary>"1 seed", "3 seeds".</summary>
+    internal static string SeedsText(int count) => count == 1 ? "1 seed" : $"{count} seeds";
+
+    /// <summary>A gap's claim with its one-sided bounds, or, with one seed, that it has no interval yet.</summary>
+    internal static string ClaimText(LengthResult c) => c.Pairs.Count < 2
+        ? "one seed, no interval yet"
+        : $"{VerdictText(c.Gap.Verdict)} (≥ {Signed(c.Gap.OneSidedLow)}, ≤ {Signed(c.Gap.OneSidedHigh)})";
 
     /// <summary>Where the mean gap changes sign, or that it keeps one sign over every length measured.</summary>
     private static string Crossing(IReadOnlyList<LengthResult> lengths)
