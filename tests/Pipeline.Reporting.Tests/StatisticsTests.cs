@@ -63,10 +63,11 @@ public sealed class StatisticsTests
         Assert.Equal(GapVerdict.ZeroInitCosts, gap.Verdict);
         Assert.InRange(gap.BootstrapLow, 1.0, 3.0);
         Assert.InRange(gap.BootstrapHigh, 3.0, 5.0);
-        // One seed gives a mean but no interval; a gap that straddles zero is not significant.
+        // One seed gives a mean but no interval, so no claim; a gap that straddles zero is not significant and undecided.
         Assert.True(double.IsNaN(PairedComparison.Of([2]).TLow));
-        Assert.Equal(GapVerdict.Undecided, PairedComparison.Of([2]).Verdict);
+        Assert.Equal(GapVerdict.NoInterval, PairedComparison.Of([2]).Verdict);
         Assert.False(PairedComparison.Of([-1, 1, 0.5]).Significant);
+        Assert.Equal(GapVerdict.Undecided, PairedComparison.Of([-1, 1, 0.5]).Verdict);
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public sealed class DepthAnalysisSection : IPageSection
     }
 
     private static string GapText(LengthResult? c) => c is null ? "not measured" :
-        $"{Signed(c.Gap.Spread.Mean)} pp ({LongRunSection.SeedsText(c.Pairs.Count)}, {(c.Pairs.Count < 2 ? "no interval yet" : LongRunSection.VerdictText(c.Gap.Verdict))})";
+        $"{Signed(c.Gap.Spread.Mean)} pp ({LongRunSection.SeedsText(c.Pairs.Count)}, {LongRunSection.VerdictText(c.Gap.Verdict)})";
 
     private static string Interval(PairedComparison d, double confidence)
     {

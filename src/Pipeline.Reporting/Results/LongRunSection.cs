@@ -66,6 +66,7 @@ public sealed class LongRunSection : IExperimentSection
     {
         GapVerdict.ZeroInitCosts => "zero-init costs",
         GapVerdict.ZeroInitWins => "zero-init wins",
+        GapVerdict.NoInterval => "no interval yet",
         _ => "undecided",
     };
 
@@ -145,8 +146,8 @@ public sealed class LongRunSection : IExperimentSection
     internal static string SeedsText(int count) => count == 1 ? "1 seed" : $"{count} seeds";
 
     /// <summary>A gap's claim with its one-sided bounds, or, with one seed, that it has no interval yet.</summary>
-    internal static string ClaimText(LengthResult c) => c.Pairs.Count < 2
-        ? "one seed, no interval yet"
+    internal static string ClaimText(LengthResult c) => c.Gap.Verdict == GapVerdict.NoInterval
+        ? $"one seed, {VerdictText(c.Gap.Verdict)}"
         : $"{VerdictText(c.Gap.Verdict)} (≥ {Signed(c.Gap.OneSidedLow)}, ≤ {Signed(c.Gap.OneSidedHigh)})";
 
     /// <summary>Where the mean gap changes sign, or that it keeps one sign over every length measured.</summary>

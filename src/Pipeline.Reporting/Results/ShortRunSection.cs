@@ -99,7 +99,7 @@ public sealed class ShortRunSection : IExperimentSection
     {
         GapVerdict.ZeroInitCosts => $"One-sided: zero-init costs at least {Fixed(gap.OneSidedLow)} pp (95 % lower bound).",
         GapVerdict.ZeroInitWins => $"One-sided: zero-init wins by at least {Fixed(-gap.OneSidedHigh)} pp (95 % upper bound of the gap, {Signed(gap.OneSidedHigh)}).",
-        _ when gap.Differences.Count < 2 => "One seed: no bound yet.",
+        GapVerdict.NoInterval => "One seed: no bound yet.",
         _ => $"One-sided 95 % bounds [{Signed(gap.OneSidedLow)}, {Signed(gap.OneSidedHigh)}]: neither arm is shown to be better.",
     };
 

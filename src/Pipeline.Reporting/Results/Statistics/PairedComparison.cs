@@ -9,8 +9,11 @@ public enum GapVerdict
     /// <summary>The upper bound is below zero: zero-init wins here.</summary>
     ZeroInitWins,
 
-    /// <summary>Both bounds straddle zero (or fewer than two seeds): neither is shown.</summary>
+    /// <summary>Both bounds straddle zero: neither is shown.</summary>
     Undecided,
+
+    /// <summary>Fewer than two seeds: no interval, so no claim either way yet.</summary>
+    NoInterval,
 }
 
 /// <summary>
@@ -48,7 +51,11 @@ public sealed record PairedComparison(
     public bool Significant => TLow > 0 || THigh < 0;
 
     /// <summary>The directional claim the one-sided 95 % bounds support.</summary>
-    public GapVerdict Verdict => OneSidedLow > 0 ? GapVerdict.ZeroInitCosts : OneSidedHigh < 0 ? GapVerdict.ZeroInitWins : GapVerdict.Undecided;
+    public GapVerdict Verdict =>
+        Differences.Count < 2 ? GapVerdict.NoInterval
+        : OneSidedLow > 0 ? GapVerdict.ZeroInitCosts
+        : OneSidedHigh < 0 ? GapVerdict.ZeroInitWins
+        : GapVerdict.Undecided;
 
     /// <param name="differences">One difference per seed.</param>
     /// <param name="bootstrapSeed">Fixes the resampling, so the same runs always give the same interval (and page).</param>
