@@ -1,6 +1,5 @@
 using Pipeline.Evaluation;
 using Pipeline.Evaluation.History;
-using Pipeline.Experiments;
 
 namespace Pipeline.Reporting;
 

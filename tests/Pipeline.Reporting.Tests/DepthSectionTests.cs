@@ -39,6 +39,8 @@ public sealed class DepthSectionTests : IDisposable
           "arch": ["resnet50", "resnet18", "resnet34"], "seeds": [42, 43, 44], "recipeName": "sgd", "imageSize": 64, "epochs": 40, "results": "results/d" }
         """;
 
+    private string PageOf(PageExperiment experiment) => ResultsPage.Build([experiment], _root)[ResultsPage.PageFile];
+
     private static double SeedNoise(RunSpec spec) => (spec.Seed - 43) * 0.1;
 
     [Fact]
@@ -51,7 +53,7 @@ public sealed class DepthSectionTests : IDisposable
             _ => 0.5 + SeedNoise(spec) * 2,
         } + SeedNoise(spec));
 
-        string page = ResultsPage.Build([experiment], _root)[ResultsPage.PageFile];
+        string page = PageOf(experiment);
 
         Assert.Contains("**H1, depth**: under recipe sgd at 40 epochs the gap decreases with depth, ResNet18 > ResNet34 > ResNet50: **confirmed**", page, StringComparison.Ordinal);
         Assert.Contains("ResNet18 +3.00 pp (3 seeds, zero-init costs)", page, StringComparison.Ordinal);
@@ -65,7 +67,7 @@ public sealed class DepthSectionTests : IDisposable
     {
         var experiment = Publish(DepthPipeline, _ => -4.69, spec => spec.Arch == ResNetArch.ResNet18 && spec.Seed == 42);
 
-        string page = ResultsPage.Build([experiment], _root)[ResultsPage.PageFile];
+        string page = PageOf(experiment);
 
         Assert.Contains("**ResNet18, sgd (peak lr 0.025), 64 px**: 40 epochs −4.69 pp, one seed, no interval yet", page, StringComparison.Ordinal);
         Assert.Contains("Gaps: ResNet18 −4.69 pp (1 seed, no interval yet), ResNet34 not measured, ResNet50 not measured.", page, StringComparison.Ordinal);
@@ -82,7 +84,7 @@ public sealed class DepthSectionTests : IDisposable
             _ => 2.0,
         } + SeedNoise(spec));
 
-        string page = ResultsPage.Build([experiment], _root)[ResultsPage.PageFile];
+        string page = PageOf(experiment);
 
         Assert.Contains("ResNet18 > ResNet34 > ResNet50: **refuted**", page, StringComparison.Ordinal);
         Assert.Contains("ResNet18 −2.00 pp (3 seeds, zero-init wins)", page, StringComparison.Ordinal);
@@ -96,10 +98,10 @@ public sealed class DepthSectionTests : IDisposable
             { "name": "l", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
               "arch": "resnet18", "seeds": [42, 43, 44], "recipeName": "sgd", "lrMax": [0.00625, 0.025, 0.1], "imageSize": 64, "epochs": 20, "results": "results/l" }
             """;
-        string depends = ResultsPage.Build([Publish(lr, spec => spec.Recipe.LrMax * 40 + SeedNoise(spec))], _root)[ResultsPage.PageFile];
+        string depends = PageOf(Publish(lr, spec => spec.Recipe.LrMax * 40 + SeedNoise(spec)));
         Assert.Contains("depends on the peak lr (0.00625, 0.025, 0.1): **confirmed**", depends, StringComparison.Ordinal);
 
-        string flat = ResultsPage.Build([Publish(lr, spec => 1.0 + SeedNoise(spec))], _root)[ResultsPage.PageFile];
+        string flat = PageOf(Publish(lr, spec => 1.0 + SeedNoise(spec)));
         Assert.Contains("depends on the peak lr (0.00625, 0.025, 0.1): **refuted** (no dependence larger than 1 pp)", flat, StringComparison.Ordinal);
     }
 }

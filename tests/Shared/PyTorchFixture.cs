@@ -63,7 +63,8 @@ internal static class PyTorchFixture
             files = files.OrderBy(f => f.Key, StringComparer.Ordinal).ToDictionary(f => f.Key, f => new { sha256 = f.Value.Sha256, logits = f.Value.Logits }),
         }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
-    private static float[][] RowsOf(JsonElement rows) => rows.EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
+    /// <summary>Logits as PyTorch's JSON holds them: an array of rows, one per image.</summary>
+    public static float[][] RowsOf(JsonElement rows) => rows.EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
 }
 
 /// <summary>
