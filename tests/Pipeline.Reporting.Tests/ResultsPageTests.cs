@@ -106,6 +106,42 @@ public sealed class ResultsPageTests : IDisposable
     [Fact]
     public void A_page_over_runs_of_two_precisions_says_so()
     {
+        var (seeds, records) = CopyOfTheSeedsRecords();
+        string PageNow() => ResultsPage.Build([new PageExperiment(seeds, Seeds)], _temp)[ResultsPage.PageFile];
+        Assert.Contains("Every run trained in bf16", PageNow(), StringComparison.Ordinal);
+
+        var odd = RunFolder.PublishedIn(records, seeds.Runs().First().Name);
+        odd.WriteSpec(odd.ReadSpec() with { Precision = Precision.Fp32 });
+        Assert.Contains("Warning: the runs mix precisions** (bf16: 11, fp32: 1)", PageNow(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_page_names_the_cpus_its_records_name_with_their_counts_and_nothing_when_none_does()
+    {
+        var (seeds, records) = CopyOfTheSeedsRecords();
+        string PageNow() => ResultsPage.Build([new PageExperiment(seeds, Seeds)], _temp)[ResultsPage.PageFile];
+        Assert.DoesNotContain("CPUs:", PageNow(), StringComparison.Ordinal); // the seeds' records are from before the field
+        Assert.DoesNotContain("trained on one CPU", PageNow(), StringComparison.Ordinal);
+
+        void Name(int run, string cpu)
+        {
+            var folder = RunFolder.PublishedIn(records, seeds.Runs().ElementAt(run).Name);
+            folder.WriteSummary(folder.ReadSpec(), folder.ReadSummary() with { Cpu = cpu }, folder.ReadMetrics());
+        }
+        const string Zen4 = "AMD EPYC, family 25 model 17 stepping 1";
+        Name(0, Zen4);
+        Assert.Contains($"The records name 1 CPU: {Zen4} (1 run); none recorded (11 runs). oneDNN picks", PageNow(), StringComparison.Ordinal);
+        for (int run = 0; run < seeds.Runs().Count(); run++)
+            Name(run, Zen4);
+        Assert.Contains($"Every run trained on one CPU: {Zen4}.", PageNow(), StringComparison.Ordinal);
+        Name(1, "AMD EPYC");
+        Name(2, "AMD EPYC");
+        Assert.Contains($"The records name 2 CPUs: {Zen4} (10 runs); AMD EPYC (2 runs). oneDNN picks", PageNow(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The short run's pipeline over a copy of its records in the temporary folder, for tests that alter records.</summary>
+    private (ExperimentPipeline Pipeline, string Records) CopyOfTheSeedsRecords()
+    {
         var seeds = ExperimentPipeline.Load(Path.Combine(Repository, Seeds));
         string records = Path.Combine(_temp, "records");
         foreach (var file in Directory.EnumerateFiles(Path.Combine(Repository, seeds.Results), "*", SearchOption.AllDirectories))
@@ -114,13 +150,7 @@ public sealed class ResultsPageTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             File.Copy(file, copy);
         }
-        var page = ResultsPage.Build([new PageExperiment(seeds with { Results = records }, Seeds)], _temp)[ResultsPage.PageFile];
-        Assert.Contains("Every run trained in bf16", page, StringComparison.Ordinal);
-
-        var odd = RunFolder.PublishedIn(records, seeds.Runs().First().Name);
-        odd.WriteSpec(odd.ReadSpec() with { Precision = Precision.Fp32 });
-        page = ResultsPage.Build([new PageExperiment(seeds with { Results = records }, Seeds)], _temp)[ResultsPage.PageFile];
-        Assert.Contains("Warning: the runs mix precisions** (bf16: 11, fp32: 1)", page, StringComparison.Ordinal);
+        return (seeds with { Results = records }, records);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Pipeline.Reporting.Documents;
 
 namespace Pipeline.Reporting.Results;
 
-/// <summary>How far an experiment is published, and in which precision its runs trained: the lines under each experiment's heading.</summary>
+/// <summary>How far an experiment is published, and in which precision and on which CPUs its runs trained: the lines under each experiment's heading.</summary>
 public static class PublicationStatus
 {
     public static IEnumerable<Block> Of(ExperimentResults results)
@@ -19,6 +19,29 @@ public static class PublicationStatus
             $"Still to run: {string.Join(", ", missing.Select(m => $"`{m}`"))}; the figures below use what is published."));
         if (Precisions(runs) is { Length: > 0 } precisions)
             yield return new Paragraph(precisions);
+        if (Cpus(runs) is { Length: > 0 } cpus)
+            yield return new Paragraph(cpus);
+    }
+
+    /// <summary>
+    /// The CPUs the records name, with their counts. oneDNN picks kernels per CPU generation, so the reader needs to know
+    /// which runs reproduce on which machine; nothing when no record names one (records from before the field).
+    /// </summary>
+    private static string Cpus(IReadOnlyList<PublishedRun> runs)
+    {
+        var groups = runs.GroupBy(r => r.Summary.Cpu).OrderBy(g => g.Key is null).ThenByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToArray();
+        string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+        int named = groups.Count(g => g.Key is not null);
+        return groups switch
+        {
+            _ when named == 0 => "",
+            [var one] => $"Every run trained on one CPU: {one.Key}.",
+            _ => $"The records name {Count(named, "CPU")}: " +
+                 string.Join("; ", groups.Select(g => $"{g.Key ?? "none recorded"} ({Count(g.Count(), "run")})")) + ". " +
+                 "oneDNN picks its kernels per CPU generation, so a run reproduces bit for bit only on a CPU like the one that trained it, " +
+                 "and the two arms of a seed may come from two: they share the seed's initial weights and data order, and differ in rounding, " +
+                 "which the seed-to-seed spread already holds.",
+        };
     }
 
     /// <summary>The precision the runs trained in, as each run's config.json records it; a mix is said, since the arms would not be comparable.</summary>
