@@ -10,8 +10,9 @@ public static class ZeroInitAnswer
 {
     /// <summary>
     /// The answer, or no lines when no runs pair (<see cref="RunPairs"/>: a seed with both settings of the flag under one
-    /// condition). A pipeline with several lengths gets an epochs column and one cost per length: a gap is only ever
-    /// taken between the runs of a pair, never across lengths or from one arm's unpaired seeds, which are named.
+    /// condition). A pipeline with several lengths gets an epochs column, one with several depths, heads or recipes a
+    /// condition column, and each condition its own cost: a variant's top-1 and a gap are only ever taken within one
+    /// condition, never across lengths or depths or from one arm's unpaired seeds, which are named.
     /// </summary>
     public static IReadOnlyList<string> For(ExperimentPipeline pipeline, IReadOnlyList<(RunSpec Spec, RunSummary Summary)> runs)
     {
@@ -20,25 +21,30 @@ public static class ZeroInitAnswer
         if (pairing.Pairs.Count == 0)
             return [];
         var variants = runs
-            .GroupBy(r => (r.Spec.Flavour, ZeroInit: r.Spec.EffectiveZeroInitLast, r.Spec.Epochs))
-            .Select(g => new Arm(g.Key.Flavour, g.Key.ZeroInit, g.Key.Epochs, g.Average(r => r.Summary.FinalValTop1) * 100, g.Select(r => r.Summary.ModelSha256).ToArray()))
-            .OrderBy(v => v.Epochs).ThenBy(v => v.ZeroInit).ThenBy(v => v.Flavour)
+            .GroupBy(r => (Condition: PairCondition.Of(r.Spec), r.Spec.Flavour, ZeroInit: r.Spec.EffectiveZeroInitLast))
+            .Select(g => new Arm(g.Key.Condition, g.Key.Flavour, g.Key.ZeroInit, g.Average(r => r.Summary.FinalValTop1) * 100, g.Select(r => r.Summary.ModelSha256).ToArray()))
+            .OrderBy(v => v.Condition.Arch).ThenBy(v => v.Condition.Head).ThenBy(v => v.Condition.Recipe, StringComparer.Ordinal).ThenBy(v => v.Condition.LrMax)
+            .ThenBy(v => v.Condition.Epochs).ThenBy(v => v.ZeroInit).ThenBy(v => v.Flavour)
             .ToArray();
 
         int seeds = runs.Select(r => r.Spec.Seed).Distinct().Count();
-        var lengths = variants.Select(v => v.Epochs).Distinct().ToArray();
-        bool severalLengths = lengths.Length > 1;
+        var all = variants.Select(v => v.Condition).Distinct().ToArray();
+        var lengths = all.Select(v => v.Epochs).Distinct().Order().ToArray();
+        bool severalLengths = lengths.Length > 1, severalSettings = Setting(all[0], all).Length > 0;
+        var archs = all.Select(v => v.Arch).Distinct().Order().ToArray();
+        string depths = archs is [ResNetArch.ResNet18] ? "" : string.Join(", ", archs.Select(a => a.Name())) + ", ";
         bool fullSplit = runs.All(r => r.Spec.TrainPerClass is null && r.Spec.ValPerClass is null && r.Spec.MaxStepsPerEpoch is null);
         var lines = new List<string>
         {
-            string.Create(c, $"**Why does timm's ResNet18 train worse than torchvision's in short runs?** Here: {string.Join(", ", lengths)} epochs from scratch at {pipeline.ImageSize} px, ") +
+            string.Create(c, $"**Why does timm's ResNet18 train worse than torchvision's in short runs?** Here: {depths}{string.Join(", ", lengths)} epochs from scratch at {pipeline.ImageSize} px, ") +
             (fullSplit ? "the full Imagenette train split, " : "a slice of Imagenette (a plumbing check: these numbers answer nothing), ") +
             (seeds == 1 ? "one seed" : $"{seeds} seeds, means") + ", val top-1 on " + (fullSplit ? "all 3,925 val images." : "the slice."),
             "",
-            severalLengths ? "| epochs | variant | zero-init of each block's last BN γ | val top-1 |" : "| variant | zero-init of each block's last BN γ | val top-1 |",
-            severalLengths ? "|---|---|---|---|" : "|---|---|---|",
+            (severalSettings ? "| condition " : "") + (severalLengths ? "| epochs " : "") + "| variant | zero-init of each block's last BN γ | val top-1 |",
+            (severalSettings ? "|---" : "") + (severalLengths ? "|---" : "") + "|---|---|---|",
         };
-        lines.AddRange(variants.Select(v => (severalLengths ? $"| {v.Epochs} " : "") + $"| {Name(v.Flavour, v.ZeroInit)} | {(v.ZeroInit ? "yes" : "no")} | {NumberText.Fixed(v.Top1)} % |"));
+        lines.AddRange(variants.Select(v => (severalSettings ? $"| {Setting(v.Condition, all)} " : "") + (severalLengths ? $"| {v.Condition.Epochs} " : "") +
+                                            $"| {Name(v.Flavour, v.ZeroInit)} | {(v.ZeroInit ? "yes" : "no")} | {NumberText.Fixed(v.Top1)} % |"));
         lines.Add("");
 
         if (!fullSplit)
@@ -56,12 +62,12 @@ public static class ZeroInitAnswer
             var (off, on) = MeanTop1(condition.ToArray());
             int epochs = condition.Key.Epochs;
             string effect = off >= on ? $"costs {NumberText.Fixed(off - on)} pp" : $"gains {NumberText.Fixed(on - off)} pp";
-            lines.Add(string.Create(c, $"**Zero-initialising the last BatchNorm γ of every residual block {effect}** of top-1 after {epochs} epochs{Qualifier(condition.Key, conditions.Select(g => g.Key).ToArray())}: ") +
+            lines.Add(string.Create(c, $"**Zero-initialising the last BatchNorm γ of every residual block {effect}** of top-1 after {epochs} epochs{Qualifier(condition.Key, all)}: ") +
                       $"{NumberText.Fixed(off)} % without it, {NumberText.Fixed(on)} % with it (chance: 10 %). timm does it by default (`zero_init_last=True`), torchvision does not (`zero_init_residual=False`).");
-            var atLength = variants.Where(v => v.Epochs == epochs).ToArray();
-            var timmOn = atLength.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && v.ZeroInit);
-            var timmOff = atLength.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && !v.ZeroInit);
-            var torchvisionOff = atLength.FirstOrDefault(v => v.Flavour == ResNetFlavour.Torchvision && !v.ZeroInit);
+            var underIt = variants.Where(v => v.Condition == condition.Key).ToArray();
+            var timmOn = underIt.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && v.ZeroInit);
+            var timmOff = underIt.FirstOrDefault(v => v.Flavour == ResNetFlavour.Timm && !v.ZeroInit);
+            var torchvisionOff = underIt.FirstOrDefault(v => v.Flavour == ResNetFlavour.Torchvision && !v.ZeroInit);
             if (timmOn is not null && timmOff is not null)
             {
                 string same = torchvisionOff is not null && torchvisionOff.Weights.SequenceEqual(timmOff.Weights)
@@ -81,7 +87,11 @@ public static class ZeroInitAnswer
         (pairs.Average(p => p.Off.Summary.FinalValTop1) * 100, pairs.Average(p => p.On.Summary.FinalValTop1) * 100);
 
     /// <summary>What sets <paramref name="condition"/> apart from the others beside its length (depth, recipe, peak learning rate), in brackets; nothing when only the length varies.</summary>
-    private static string Qualifier(PairCondition condition, IReadOnlyList<PairCondition> all)
+    private static string Qualifier(PairCondition condition, IReadOnlyList<PairCondition> all) =>
+        Setting(condition, all) is { Length: > 0 } setting ? $" ({setting})" : "";
+
+    /// <summary>"resnet50, sgd at peak lr 0.025": the settings besides the length in which <paramref name="all"/> differ, as <paramref name="condition"/> has them; "" when only the length varies.</summary>
+    private static string Setting(PairCondition condition, IReadOnlyList<PairCondition> all)
     {
         var parts = new List<string>();
         if (all.Select(c => c.Arch).Distinct().Count() > 1)
@@ -90,7 +100,7 @@ public static class ZeroInitAnswer
             parts.Add($"{condition.Head.ToString().ToLowerInvariant()} head");
         if (all.Select(c => (c.Recipe, c.LrMax)).Distinct().Count() > 1)
             parts.Add($"{condition.Recipe} at peak lr {condition.LrMax.ToString("R", CultureInfo.InvariantCulture)}");
-        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
+        return string.Join(", ", parts);
     }
 
     /// <summary>The runs in no gap, named: a run whose partner has not trained yet, or never will.</summary>
@@ -98,8 +108,8 @@ public static class ZeroInitAnswer
         pairing.Unpaired.Count == 0 ? [] :
         [$"Left out of the gaps, with no run of the other flag at their seed, length, depth and recipe: {string.Join(", ", pairing.Unpaired.Select(r => $"`{r.Spec.Name}`"))}."];
 
-    /// <summary>One variant at one length: its mean top-1 over its seeds and each seed's weights.</summary>
-    private sealed record Arm(ResNetFlavour Flavour, bool ZeroInit, int Epochs, double Top1, string[] Weights);
+    /// <summary>One variant under one condition: its mean top-1 over its seeds and each seed's weights.</summary>
+    private sealed record Arm(PairCondition Condition, ResNetFlavour Flavour, bool ZeroInit, double Top1, string[] Weights);
 
     private static string Name(ResNetFlavour flavour, bool zeroInit) => (flavour, zeroInit) switch
     {
