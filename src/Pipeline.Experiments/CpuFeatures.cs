@@ -23,6 +23,12 @@ public static class CpuFeatures
     /// </summary>
     public static string ModelName { get; } = Describe(CpuInfo);
 
+    /// <summary>
+    /// Whether a recorded <see cref="ModelName"/> names the CPU's generation (family, model, stepping), which oneDNN's
+    /// kernels depend on; records made before it did name the brand only ("AMD EPYC"), which spans generations.
+    /// </summary>
+    public static bool NamesGeneration(string modelName) => modelName.Contains(", family ", StringComparison.Ordinal);
+
     internal static string Describe(string cpuinfo)
     {
         string name = Field(cpuinfo, "model name") ?? "unknown CPU";

@@ -14,6 +14,14 @@ public sealed record PairCondition(ResNetArch Arch, HeadKind Head, string Recipe
     /// <summary>The whole recipe as its run file writes it: two recipes of one name with other settings never pair.</summary>
     private string RecipeSettings { get; init; } = "";
 
+    /// <summary>The order conditions are listed in, everywhere: depth, head, recipe, peak learning rate, then length.</summary>
+    public static IComparer<PairCondition> Order { get; } = Comparer<PairCondition>.Create((a, b) =>
+        a.Arch.CompareTo(b.Arch) is not 0 and var arch ? arch
+        : a.Head.CompareTo(b.Head) is not 0 and var head ? head
+        : string.CompareOrdinal(a.Recipe, b.Recipe) is not 0 and var recipe ? recipe
+        : a.LrMax.CompareTo(b.LrMax) is not 0 and var lr ? lr
+        : a.Epochs.CompareTo(b.Epochs));
+
     public static PairCondition Of(RunSpec spec) =>
         new(spec.Arch, spec.Head, spec.Recipe.Name, spec.Recipe.LrMax, spec.Epochs)
         {
@@ -88,10 +96,7 @@ public static class RunPairs
             else
                 unpaired.Add(((off ?? on)![0].Run, (off ?? on)![0].Order));
         }
-        var ordered = pairs
-            .OrderBy(p => p.Condition.Arch).ThenBy(p => p.Condition.Head).ThenBy(p => p.Condition.Recipe, StringComparer.Ordinal)
-            .ThenBy(p => p.Condition.LrMax).ThenBy(p => p.Condition.Epochs).ThenBy(p => p.Seed)
-            .ToArray();
+        var ordered = pairs.OrderBy(p => p.Condition, PairCondition.Order).ThenBy(p => p.Seed).ToArray();
         return new PairedRuns<TRun>(ordered, twins, unpaired.OrderBy(u => u.Order).Select(u => u.Run).ToArray());
     }
 }

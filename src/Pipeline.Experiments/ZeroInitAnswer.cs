@@ -23,8 +23,7 @@ public static class ZeroInitAnswer
         var variants = runs
             .GroupBy(r => (Condition: PairCondition.Of(r.Spec), r.Spec.Flavour, ZeroInit: r.Spec.EffectiveZeroInitLast))
             .Select(g => new Arm(g.Key.Condition, g.Key.Flavour, g.Key.ZeroInit, g.Average(r => r.Summary.FinalValTop1) * 100, g.Select(r => r.Summary.ModelSha256).ToArray()))
-            .OrderBy(v => v.Condition.Arch).ThenBy(v => v.Condition.Head).ThenBy(v => v.Condition.Recipe, StringComparer.Ordinal).ThenBy(v => v.Condition.LrMax)
-            .ThenBy(v => v.Condition.Epochs).ThenBy(v => v.ZeroInit).ThenBy(v => v.Flavour)
+            .OrderBy(v => v.Condition, PairCondition.Order).ThenBy(v => v.ZeroInit).ThenBy(v => v.Flavour)
             .ToArray();
 
         int seeds = runs.Select(r => r.Spec.Seed).Distinct().Count();
@@ -32,7 +31,7 @@ public static class ZeroInitAnswer
         var lengths = all.Select(v => v.Epochs).Distinct().Order().ToArray();
         bool severalLengths = lengths.Length > 1, severalSettings = Setting(all[0], all).Length > 0;
         var archs = all.Select(v => v.Arch).Distinct().Order().ToArray();
-        string depths = archs is [ResNetArch.ResNet18] ? "" : string.Join(", ", archs.Select(a => a.Name())) + ", ";
+        string depths = archs is [ResNetArch.ResNet18] ? "" : ListText.And(archs.Select(a => a.Name())) + " at ";
         bool fullSplit = runs.All(r => r.Spec.TrainPerClass is null && r.Spec.ValPerClass is null && r.Spec.MaxStepsPerEpoch is null);
         var lines = new List<string>
         {

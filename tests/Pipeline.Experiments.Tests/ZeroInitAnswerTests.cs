@@ -85,7 +85,7 @@ public class ZeroInitAnswerTests
         string text = string.Join("\n", ZeroInitAnswer.For(depth,
             [Run(specs[(ResNetArch.ResNet18, false)], 0.73, "a"), Run(specs[(ResNetArch.ResNet18, true)], 0.78, "b"), Run(specs[(ResNetArch.ResNet50, false)], 0.60, "c")]));
 
-        Assert.Contains("Here: resnet18, resnet50, 40 epochs from scratch", text);
+        Assert.Contains("Here: resnet18 and resnet50 at 40 epochs from scratch", text);
         Assert.Contains("| condition | variant | zero-init of each block's last BN γ | val top-1 |", text);
         Assert.Contains("| resnet18 | torchvision default | no | 73.00 % |", text);
         Assert.Contains("| resnet50 | torchvision default | no | 60.00 % |", text); // not 66.50 %, the two depths' mean

@@ -130,13 +130,19 @@ public sealed class ResultsPageTests : IDisposable
         }
         const string Zen4 = "AMD EPYC, family 25 model 17 stepping 1";
         Name(0, Zen4);
-        Assert.Contains($"The records name 1 CPU: {Zen4} (1 run); none recorded (11 runs). oneDNN picks", PageNow(), StringComparison.Ordinal);
+        Assert.Contains($"The records name the CPUs that trained the runs: {Zen4} (1 run); none recorded (11 runs). oneDNN picks", PageNow(), StringComparison.Ordinal);
         for (int run = 0; run < seeds.Runs().Count(); run++)
             Name(run, Zen4);
         Assert.Contains($"Every run trained on one CPU: {Zen4}.", PageNow(), StringComparison.Ordinal);
         Name(1, "AMD EPYC");
         Name(2, "AMD EPYC");
-        Assert.Contains($"The records name 2 CPUs: {Zen4} (10 runs); AMD EPYC (2 runs). oneDNN picks", PageNow(), StringComparison.Ordinal);
+        Assert.Contains($"The records name the CPUs that trained the runs: {Zen4} (10 runs); AMD EPYC, brand only (2 runs). " +
+                        "A brand-only name comes from records made before", PageNow(), StringComparison.Ordinal);
+        // A brand alone spans generations: never "one CPU".
+        for (int run = 0; run < seeds.Runs().Count(); run++)
+            Name(run, "AMD EPYC");
+        Assert.DoesNotContain("trained on one CPU", PageNow(), StringComparison.Ordinal);
+        Assert.Contains("The records name the CPUs that trained the runs: AMD EPYC, brand only (12 runs).", PageNow(), StringComparison.Ordinal);
     }
 
     /// <summary>The short run's pipeline over a copy of its records in the temporary folder, for tests that alter records.</summary>

@@ -239,33 +239,27 @@ public sealed class AnswerMapSection : IPageSection
 
     /// <summary>
     /// What a user should set, in plain words, read from each measured condition's claim and nothing else: on where
-    /// zero-init wins, off where it costs, either where the seeds show no difference (with the gap they would have
-    /// shown), and no advice where one seed gives no interval. Trends are left out: they are not results.
+    /// zero-init wins, off where it costs, no difference shown where the bounds straddle zero (with the gap and what the
+    /// seeds could have missed), and no advice where one seed gives no interval. Trends are left out: they are not results.
     /// </summary>
     internal static string Choice(ConditionResults cells)
     {
         var byClaim = cells.All.ToLookup(c => c.Gap.Verdict);
         string Where(GapVerdict claim, Func<LengthResult, string>? note = null) =>
             string.Join("; ", byClaim[claim].GroupBy(c => c.Line).Select(line => $"{ConditionResults.Describe(line.First().Condition)} at " + (note is null
-                ? $"{Enumerate(line.Select(c => Fixed(c.Epochs, "0")))} epochs"
-                : Enumerate(line.Select(c => $"{Fixed(c.Epochs, "0")} epochs ({note(c)})")))));
+                ? $"{ListText.And(line.Select(c => Fixed(c.Epochs, "0")))} epochs"
+                : ListText.And(line.Select(c => $"{Fixed(c.Epochs, "0")} epochs ({note(c)})")))));
         var sentences = new List<string>();
         if (byClaim[GapVerdict.ZeroInitWins].Any())
             sentences.Add($"Use zero-init (**on**, timm's default) for {Where(GapVerdict.ZeroInitWins)}: it wins there.");
         if (byClaim[GapVerdict.ZeroInitCosts].Any())
             sentences.Add($"Leave zero-init **off** (torchvision's default) for {Where(GapVerdict.ZeroInitCosts)}: it costs there.");
         if (byClaim[GapVerdict.Undecided].Any())
-            sentences.Add($"Either setting for {Where(GapVerdict.Undecided, c => $"a gap of {Fixed(c.Gap.MinimumDetectableEffect)} pp would show with 80 % power")}: the seeds show no difference.");
+            sentences.Add($"No difference shown yet for {Where(GapVerdict.Undecided, c => $"gap {Signed(c.Gap.Spread.Mean)} pp; a true gap under {Fixed(c.Gap.MinimumDetectableEffect)} pp, the minimum detectable effect, is detected less than 80 % of the time")}: " +
+                          "the seeds cannot tell the settings apart, and a cost or a win smaller than that may be there.");
         if (byClaim[GapVerdict.NoInterval].Any())
             sentences.Add($"No advice yet for {Where(GapVerdict.NoInterval)}: one seed, no interval.");
-        sentences.Add("From pretrained weights the flag changes nothing.");
+        sentences.Add("From a pretrained ResNet18 checkpoint the flag changes nothing.");
         return "**What to choose, as measured so far.** " + string.Join(" ", sentences);
     }
-
-    /// <summary>"5", "5 and 10", "5, 10 and 20".</summary>
-    private static string Enumerate(IEnumerable<string> items) => items.ToArray() switch
-    {
-        [var one] => one,
-        var many => $"{string.Join(", ", many[..^1])} and {many[^1]}",
-    };
 }

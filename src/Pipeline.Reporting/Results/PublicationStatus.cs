@@ -30,18 +30,17 @@ public static class PublicationStatus
     private static string Cpus(IReadOnlyList<PublishedRun> runs)
     {
         var groups = runs.GroupBy(r => r.Summary.Cpu).OrderBy(g => g.Key is null).ThenByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToArray();
-        string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
-        int named = groups.Count(g => g.Key is not null);
-        return groups switch
-        {
-            _ when named == 0 => "",
-            [var one] => $"Every run trained on one CPU: {one.Key}.",
-            _ => $"The records name {Count(named, "CPU")}: " +
-                 string.Join("; ", groups.Select(g => $"{g.Key ?? "none recorded"} ({Count(g.Count(), "run")})")) + ". " +
-                 "oneDNN picks its kernels per CPU generation, so a run reproduces bit for bit only on a CPU like the one that trained it, " +
-                 "and the two arms of a seed may come from two: they share the seed's initial weights and data order, and differ in rounding, " +
-                 "which the seed-to-seed spread already holds.",
-        };
+        if (groups.All(g => g.Key is null))
+            return "";
+        if (groups is [{ Key: { } one }] && CpuFeatures.NamesGeneration(one))
+            return $"Every run trained on one CPU: {one}.";
+        string Name(string? cpu) => cpu is null ? "none recorded" : CpuFeatures.NamesGeneration(cpu) ? cpu : $"{cpu}, brand only";
+        string Count(int count) => count == 1 ? "1 run" : $"{count} runs";
+        bool brandOnly = groups.Any(g => g.Key is { } cpu && !CpuFeatures.NamesGeneration(cpu));
+        return "The records name the CPUs that trained the runs: " + string.Join("; ", groups.Select(g => $"{Name(g.Key)} ({Count(g.Count())})")) + ". " +
+               (brandOnly ? "A brand-only name comes from records made before the CPU's family and model were recorded, so its runs may come from several generations. " : "") +
+               "oneDNN picks its kernels per CPU generation, so a run reproduces bit for bit only on a CPU like the one that trained it, and a seed's two arms may come from two " +
+               "generations: they share the seed's initial weights and data order, and differ in rounding, expected (not measured) to act like the seed-to-seed noise.";
     }
 
     /// <summary>The precision the runs trained in, as each run's config.json records it; a mix is said, since the arms would not be comparable.</summary>
