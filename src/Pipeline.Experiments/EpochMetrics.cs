@@ -11,7 +11,8 @@ namespace Pipeline.Experiments;
 /// tensors then: the count that shows whether native tensors leak from epoch to epoch (the allocator may keep
 /// freed memory, so RSS alone cannot). Compare it within one run: TorchSharp's count keeps the parameters of a
 /// disposed module, so it rises by a model's parameter count for every model built earlier in the process.
-/// <see cref="Version"/> is the project version and commit that trained the epoch (a resumed run may span two).
+/// <see cref="Version"/> is the project version and commit that trained the epoch, and <see cref="Cpu"/> the CPU it trained on
+/// (a resumed run may span two of either).
 /// </summary>
 public sealed record EpochMetrics(
     [property: JsonPropertyName("epoch")] int Epoch,
@@ -33,6 +34,8 @@ public sealed record EpochMetrics(
     [JsonPropertyName("checkpoint_s")] public double? CheckpointSeconds { get; init; }
     [JsonPropertyName("val_images_per_s")] public double? ValImagesPerSecond { get; init; }
     [JsonPropertyName("version")] public string Version { get; init; } = "";
+    /// <summary><see cref="CpuFeatures.ModelName"/> where the epoch trained; null in lines from before it was recorded.</summary>
+    [JsonPropertyName("cpu")] public string? Cpu { get; init; }
 
     [JsonIgnore]
     public bool Validated => ValTop1 is not null;

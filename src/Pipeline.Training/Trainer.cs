@@ -72,6 +72,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             ProbeSeconds = seconds.Probe,
             ValImagesPerSecond = validated ? validation.Images / seconds.Val : null,
             Version = ProjectVersion.Current,
+            Cpu = CpuFeatures.ModelName,
         };
     }
 
@@ -103,7 +104,7 @@ public sealed class Trainer(string runsRoot, IProgress<TrainingProgress>? progre
             Version = ProjectVersion.Current,
             TrainEvalTop1 = memorised.Top1,
             TrainEvalLoss = memorised.Loss,
-            Cpu = CpuFeatures.ModelName,
+            Cpu = RunCpus.Describe(history, CpuFeatures.ModelName),
             Classes = session.Classes,
         };
         folder.WriteSummary(spec, summary, history);

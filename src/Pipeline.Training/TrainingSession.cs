@@ -98,6 +98,8 @@ internal sealed class TrainingSession : IDisposable
         log.History.AddRange(header.History.Select(h => h with { CheckpointSeconds = h.CheckpointSeconds ?? written.GetValueOrDefault(h.Epoch) }));
         log.Dynamics.AddRange(header.Dynamics ?? []);
         _report.Preparing(header.EpochsDone, $"resuming after epoch {header.EpochsDone}");
+        if (RunCpus.ResumeWarning(log.History, CpuFeatures.ModelName) is { } warning)
+            _report.Preparing(header.EpochsDone, warning);
         return log;
     }
 

@@ -134,6 +134,15 @@ public sealed class ResultsPageTests : IDisposable
         for (int run = 0; run < seeds.Runs().Count(); run++)
             Name(run, Zen4);
         Assert.Contains($"Every run trained on one CPU: {Zen4}.", PageNow(), StringComparison.Ordinal);
+        // A run resumed on another CPU is never "one CPU", even when it is the only name.
+        string resumed = $"{Zen4} (epochs 1–3); AMD EPYC, family 26 model 2 stepping 1 (epochs 4–5)";
+        for (int run = 0; run < seeds.Runs().Count(); run++)
+            Name(run, resumed);
+        Assert.DoesNotContain("trained on one CPU", PageNow(), StringComparison.Ordinal);
+        Assert.Contains($"trained the runs: {resumed} (12 runs). A run resumed on another CPU names each with its epochs, and reproduces bit for bit on neither.",
+                        PageNow(), StringComparison.Ordinal);
+        for (int run = 0; run < seeds.Runs().Count(); run++)
+            Name(run, Zen4);
         Name(1, "AMD EPYC");
         Name(2, "AMD EPYC");
         Assert.Contains($"The records name the CPUs that trained the runs: {Zen4} (10 runs); AMD EPYC, brand only (2 runs). " +

@@ -44,6 +44,9 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(ProjectVersion.Current, metrics.Version);
         Assert.Matches(@"^\d+\.\d+\.\d+\+[0-9a-f]{12}$", ProjectVersion.Current);
         Assert.Contains($"\"version\":\"{ProjectVersion.Current}\"", File.ReadAllText(folder.MetricsFile));
+        // The epoch and the run name the CPU that trained them: bits reproduce only on its generation.
+        Assert.Equal(CpuFeatures.ModelName, metrics.Cpu);
+        Assert.Equal(CpuFeatures.ModelName, summary.Cpu);
         // The run records what it ran: precision auto decided for this machine.
         Assert.Equal(spec.ForThisMachine().ToJson(), File.ReadAllText(folder.SpecFile));
         Assert.DoesNotContain("\"auto\"", File.ReadAllText(folder.SpecFile));
@@ -127,7 +130,9 @@ public sealed class TrainerTests : IDisposable
             Assert.Equal(a[i].ValLoss, b[i].ValLoss);
             Assert.Equal(a[i].ValTop1, b[i].ValTop1);
             Assert.NotNull(b[i].CheckpointSeconds); // the resumed epoch's write time comes back from metrics.jsonl
+            Assert.Equal(CpuFeatures.ModelName, b[i].Cpu); // the checkpoint's history keeps each epoch's CPU
         }
+        Assert.Equal(CpuFeatures.ModelName, folder.ReadSummary().Cpu);
         Assert.Equal(RunFolder.For(_runs, straight).ReadSummary().ModelSha256, folder.ReadSummary().ModelSha256);
         var dynamicsA = RunFolder.For(_runs, straight).ReadDynamics();
         var dynamicsB = folder.ReadDynamics();

@@ -32,13 +32,15 @@ public static class PublicationStatus
         var groups = runs.GroupBy(r => r.Summary.Cpu).OrderBy(g => g.Key is null).ThenByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToArray();
         if (groups.All(g => g.Key is null))
             return "";
-        if (groups is [{ Key: { } one }] && CpuFeatures.NamesGeneration(one))
+        if (groups is [{ Key: { } one }] && CpuFeatures.NamesGeneration(one) && !RunCpus.NamesSeveral(one))
             return $"Every run trained on one CPU: {one}.";
         string Name(string? cpu) => cpu is null ? "none recorded" : CpuFeatures.NamesGeneration(cpu) ? cpu : $"{cpu}, brand only";
         string Count(int count) => count == 1 ? "1 run" : $"{count} runs";
         bool brandOnly = groups.Any(g => g.Key is { } cpu && !CpuFeatures.NamesGeneration(cpu));
+        bool resumedElsewhere = groups.Any(g => g.Key is { } cpu && RunCpus.NamesSeveral(cpu));
         return "The records name the CPUs that trained the runs: " + string.Join("; ", groups.Select(g => $"{Name(g.Key)} ({Count(g.Count())})")) + ". " +
                (brandOnly ? "A brand-only name comes from records made before the CPU's family and model were recorded, so its runs may come from several generations. " : "") +
+               (resumedElsewhere ? "A run resumed on another CPU names each with its epochs, and reproduces bit for bit on neither. " : "") +
                "oneDNN picks its kernels per CPU generation, so a run reproduces bit for bit only on a CPU like the one that trained it, and a seed's two arms may come from two " +
                "generations: they share the seed's initial weights and data order, and differ in rounding, expected (not measured) to act like the seed-to-seed noise.";
     }
