@@ -35,7 +35,7 @@ public static class PlanCommand
             foreach (var e in entries)
                 table.AddRow(e.Index.ToString(), e.Name, e.Flavour, e.ZeroInitLast ? "yes" : "no", e.Head, e.ImageSize.ToString(), e.Epochs.ToString(), e.Seed.ToString(), e.State);
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"{entries.Length} runs, {plan.Sum(r => r.Spec.Epochs)} epochs; {plan.Count(r => r.State is RunState.Finished or RunState.Published)} done.");
+            AnsiConsole.MarkupLineInterpolated($"{entries.Length} runs, {plan.Sum(r => r.Spec.Epochs)} epochs; {plan.Count(r => r.State is RunState.Finished or RunState.Published)} done{(plan.Count(r => r.State == RunState.Diverged) is > 0 and var diverged ? $", {diverged} diverged" : "")}.");
             return ExitCodes.Ok;
         });
         return command;

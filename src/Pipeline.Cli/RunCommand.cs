@@ -100,6 +100,9 @@ public static class RunCommand
             case ModelEvaluated evaluated:
                 AnsiConsole.MarkupLineInterpolated($"  ML.NET top-1 {evaluated.Evaluation.Top1:P2} on {evaluated.Evaluation.Set} ({evaluated.Evaluation.Device})");
                 break;
+            case RunDiverged diverged:
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{diverged.Run.Spec.Name} diverged[/] in epoch {diverged.Divergence.Epoch}: a result, recorded; the experiment goes on. {diverged.Divergence.Message}");
+                break;
             case RunPublished published:
                 AnsiConsole.MarkupLineInterpolated($"  published {published.Folder}");
                 break;

@@ -21,13 +21,16 @@ public sealed class ExperimentClock
         switch (e)
         {
             case PlanReady plan:
-                TotalEpochs = plan.Runs.Where(r => r.State != RunState.Published).Sum(r => r.Spec.Epochs - r.EpochsDone);
+                TotalEpochs = plan.Runs.Where(r => r.State is not (RunState.Published or RunState.Diverged)).Sum(r => r.Spec.Epochs - r.EpochsDone);
                 break;
             case RunStarting starting:
                 (Run, Runs) = (starting.Position, starting.Count);
                 break;
             case RunTrained trained:
                 EpochsDone += trained.Run.Spec.Epochs - trained.Run.EpochsDone;
+                break;
+            case RunDiverged diverged: // its epochs left will not be trained
+                EpochsDone += diverged.Run.Spec.Epochs - diverged.Run.EpochsDone;
                 break;
         }
     }

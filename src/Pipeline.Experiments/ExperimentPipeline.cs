@@ -92,6 +92,9 @@ public sealed record ExperimentPipeline
     /// <summary>Whether <paramref name="spec"/>'s record is in this pipeline's results folder: then it counts as finished and is not trained again.</summary>
     public bool IsPublished(RunSpec spec) => Results.Length > 0 && RunFolder.PublishedIn(Results, spec.Name).HasSummary;
 
+    /// <summary>Whether the run's published record says it diverged (<see cref="RunDivergence"/>).</summary>
+    public bool HasPublishedDivergence(RunSpec spec) => Results.Length > 0 && RunFolder.PublishedIn(Results, spec.Name).HasDiverged;
+
     /// <summary>This pipeline narrowed to one of its depths: the same runs, names and records, fewer of them.</summary>
     public ExperimentPipeline OnlyArch(ResNetArch arch) => Arch.Contains(arch)
         ? this with { Arch = [arch] }

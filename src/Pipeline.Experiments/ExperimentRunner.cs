@@ -84,6 +84,8 @@ public enum RunState
     Finished,
     /// <summary>Its record is in the pipeline's results folder: nothing left to do.</summary>
     Published,
+    /// <summary>Stopped when a loss became non-finite (its diverged.json, here or published): a result, not trained again.</summary>
+    Diverged,
 }
 
 /// <summary>One run of an experiment's plan, where it stands.</summary>
@@ -98,6 +100,7 @@ public sealed record RunTrained(PlannedRun Run, RunSummary Summary) : Experiment
 public sealed record ModelExported(PlannedRun Run, string Path, bool Int8) : ExperimentEvent;
 public sealed record ModelEvaluated(PlannedRun Run, RunEvaluation Evaluation) : ExperimentEvent;
 public sealed record RunPublished(PlannedRun Run, string Folder) : ExperimentEvent;
+public sealed record RunDiverged(PlannedRun Run, RunDivergence Divergence) : ExperimentEvent;
 public sealed record ReportWritten(ExperimentReport Report) : ExperimentEvent;
 
 /// <summary>
@@ -128,6 +131,8 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
         pipeline.Runs().Select((spec, i) =>
         {
             var folder = paths.RunFolder(spec);
+            if (folder.HasDiverged || pipeline.HasPublishedDivergence(spec))
+                return new PlannedRun(i, spec, RunState.Diverged, folder.ReadMetrics().Count);
             if (pipeline.IsPublished(spec))
                 return new PlannedRun(i, spec, RunState.Published, spec.Epochs);
             if (folder.IsFinished)
@@ -150,7 +155,9 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
         // A worker leaves runs another worker finished to --collect; a single process exports and scores them again for its report.
         foreach (var run in mine.Where(r => r.State == RunState.Finished && selection.IsWorker))
             progress?.Report(new RunSkipped(run, "finished earlier"));
-        var todo = mine.Where(r => r.State != RunState.Published && !(r.State == RunState.Finished && selection.IsWorker)).ToArray();
+        foreach (var run in mine.Where(r => r.State == RunState.Diverged))
+            progress?.Report(new RunSkipped(run, "diverged earlier: a result, not trained again (its diverged.json)"));
+        var todo = mine.Where(r => r.State is not (RunState.Published or RunState.Diverged) && !(r.State == RunState.Finished && selection.IsWorker)).ToArray();
         RefuseASecondPrecision(pipeline, paths, plan, todo);
 
         for (int i = 0; i < todo.Length; i++)
@@ -165,13 +172,22 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
                 continue;
             }
             // Between the plan and the claim another worker may have finished the run.
-            if (pipeline.IsPublished(run.Spec) || (selection.IsWorker && folder.IsFinished))
+            if (pipeline.IsPublished(run.Spec) || folder.HasDiverged || (selection.IsWorker && folder.IsFinished))
             {
                 progress?.Report(new RunSkipped(run, "finished by another worker"));
                 continue;
             }
             progress?.Report(new RunStarting(run, i + 1, todo.Length));
-            var summary = steps.Train(run.Spec, folder, cancellation);
+            RunSummary summary;
+            try
+            {
+                summary = steps.Train(run.Spec, folder, cancellation);
+            }
+            catch (TrainingDivergedException diverged)
+            {
+                RecordDivergence(pipeline, run, folder, diverged.Record(run.Spec));
+                continue;
+            }
             trained.Add((run.Spec, summary));
             progress?.Report(new RunTrained(run, summary));
             exported.AddRange(Deliver(pipeline, paths, run, folder, exportAgain: true));
@@ -185,6 +201,15 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             progress?.Report(new ReportWritten(report));
         }
         return new ExperimentOutcome(plan, trained, exported, answer, report);
+    }
+
+    /// <summary>A diverged run is a result: its diverged.json goes into the run folder and, with its config and metrics, into the published records.</summary>
+    private void RecordDivergence(ExperimentPipeline pipeline, PlannedRun run, RunFolder folder, RunDivergence divergence)
+    {
+        folder.WriteDivergence(divergence);
+        progress?.Report(new RunDiverged(run, divergence));
+        if (pipeline.Results.Length > 0)
+            progress?.Report(new RunPublished(run, folder.PublishTo(pipeline.Results).Path));
     }
 
     /// <summary>
@@ -231,6 +256,14 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
         var finished = new List<(RunSpec, RunSummary)>();
         foreach (var run in plan)
         {
+            if (run.State == RunState.Diverged)
+            {
+                var folderOfRun = paths.RunFolder(run.Spec);
+                if (pipeline.Results.Length > 0 && folderOfRun.HasDiverged && !pipeline.HasPublishedDivergence(run.Spec))
+                    progress?.Report(new RunPublished(run, folderOfRun.PublishTo(pipeline.Results).Path));
+                progress?.Report(new RunSkipped(run, "diverged: a result, with no model to export"));
+                continue;
+            }
             // Workers publish as they finish: a run published and trained in this runs folder still has its weights here.
             var folder = paths.RunFolder(run.Spec);
             if (folder.IsFinished)

@@ -19,7 +19,7 @@ namespace Pipeline.Experiments;
 public sealed class RunFolder(string path)
 {
     /// <summary>The files of a published record: everything but the checkpoint and the weights.</summary>
-    public static readonly IReadOnlyList<string> RecordFiles = ["config.json", "metrics.jsonl", "dynamics.jsonl", "summary.json", "summary.md", "evaluation.json"];
+    public static readonly IReadOnlyList<string> RecordFiles = ["config.json", "metrics.jsonl", "dynamics.jsonl", "summary.json", "summary.md", "evaluation.json", "diverged.json"];
 
     public string Path { get; } = System.IO.Path.GetFullPath(path);
     public string Name => System.IO.Path.GetFileName(Path);
@@ -31,9 +31,13 @@ public sealed class RunFolder(string path)
     public string SummaryJson => Combine("summary.json");
     public string SummaryMarkdown => Combine("summary.md");
     public string EvaluationFile => Combine("evaluation.json");
+    public string DivergenceFile => Combine("diverged.json");
 
     /// <summary>The run finished training (its summary is written); its weights may have stayed behind (a published record).</summary>
     public bool HasSummary => File.Exists(SummaryJson);
+
+    /// <summary>The run stopped when a loss became non-finite (<see cref="RunDivergence"/>): a result, not trained again.</summary>
+    public bool HasDiverged => File.Exists(DivergenceFile);
 
     /// <summary>Finished, with its final weights here: ready to export.</summary>
     public bool IsFinished => HasSummary && File.Exists(ModelFile);
@@ -76,6 +80,11 @@ public sealed class RunFolder(string path)
 
     public void WriteEvaluation(RunEvaluation evaluation) =>
         AtomicFile.WriteText(EvaluationFile, JsonSerializer.Serialize(evaluation, Indented) + "\n");
+
+    public RunDivergence ReadDivergence() => ReadJson<RunDivergence>(DivergenceFile, RunSpec.Json);
+
+    public void WriteDivergence(RunDivergence divergence) =>
+        AtomicFile.WriteText(DivergenceFile, JsonSerializer.Serialize(divergence, RunSpec.Json) + "\n");
 
     /// <summary>Copies the record files there are to <paramref name="resultsRoot"/>/runs/&lt;run&gt;/, each atomically; returns that record.</summary>
     public RunFolder PublishTo(string resultsRoot)

@@ -15,4 +15,3 @@ public sealed record TrainingProgress(
     TimeSpan Remaining,
     string? Message = null);
 
-public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -218,7 +218,7 @@ internal sealed class TrainingSession : IDisposable
             : $"The last good checkpoint, after epoch {epoch} ({folder.CheckpointFile}), is kept.";
         throw new TrainingDivergedException(
             $"Run '{spec.Name}': the {measured.Name} became {measured.Value} at epoch {epoch + 1}{where}. Training stopped. {kept} " +
-            "Lower the recipe's lrMax or check the data, then run again.");
+            "Lower the recipe's lrMax or check the data, then run again.", epoch + 1, measured.Name);
     }
 
     public void Dispose()

@@ -27,9 +27,18 @@ public sealed class ExperimentRunnerTests : IDisposable
         public List<string> Calls { get; } = [];
         public IReadOnlyList<string> ReportAnswer { get; private set; } = [];
 
+        /// <summary>Runs whose loss becomes non-finite in their second epoch, as the trainer reports it.</summary>
+        public HashSet<string> Diverging { get; } = [];
+
         public RunSummary Train(RunSpec spec, RunFolder folder, CancellationToken cancellation)
         {
             Calls.Add($"train {spec.Name}");
+            if (Diverging.Contains(spec.Name))
+            {
+                folder.WriteSpec(spec);
+                folder.WriteProgress([new EpochMetrics(1, 1, 1, 0.5, 0.9, 1e-3, 10, 300, 1, 1, 1)], []);
+                throw new TrainingDivergedException($"Run '{spec.Name}': the training loss became NaN at epoch 2.", 2, "training loss");
+            }
             var summary = new RunSummary(spec.Name, spec.Epochs, 0.5 + spec.Seed / 100.0, 0.9, 0.5, 10, 300, "fp", "sha");
             folder.WriteSpec(spec);
             folder.WriteProgress([new EpochMetrics(1, 1, 1, 0.5, 0.9, 1e-3, 10, 300, 1, 1, 1)], []);
@@ -58,6 +67,41 @@ public sealed class ExperimentRunnerTests : IDisposable
             return new ExperimentReport(Path.Combine(_root(runsRoot), "report.html"), 0);
             static string _root(string runs) => Path.GetDirectoryName(runs)!;
         }
+    }
+
+    [Fact]
+    public void A_diverged_run_is_published_as_a_result_the_others_train_and_it_is_never_trained_again()
+    {
+        var steps = new FakeSteps();
+        var pipeline = Pipeline(eachRun: true, results: true);
+        string diverging = pipeline.Runs().First().Name;
+        steps.Diverging.Add(diverging);
+        var events = new List<ExperimentEvent>();
+
+        var outcome = new ExperimentRunner(steps, new Inline(events.Add)).Run(pipeline, Paths);
+
+        Assert.Equal(4, steps.Calls.Count(c => c.StartsWith("train ", StringComparison.Ordinal)));
+        Assert.Equal(3, outcome.Trained.Count);
+        Assert.DoesNotContain($"export {diverging}.onnx", steps.Calls);
+        var divergence = Assert.Single(events.OfType<RunDiverged>()).Divergence;
+        Assert.Equal((diverging, 2, "training loss"), (divergence.Name, divergence.Epoch, divergence.Loss));
+        Assert.Equal(CpuFeatures.ModelName, divergence.Cpu);
+        var published = RunFolder.PublishedIn(pipeline.Results, diverging);
+        Assert.True(published.HasDiverged && !published.HasSummary);
+        Assert.Equal(divergence, published.ReadDivergence());
+        Assert.Single(published.ReadMetrics()); // the epochs before it, for the page
+        Assert.False(pipeline.IsPublished(pipeline.Runs().First()));
+
+        steps.Calls.Clear();
+        var again = new ExperimentRunner(steps).Run(pipeline, Paths);
+        Assert.DoesNotContain(steps.Calls, c => c.StartsWith("train ", StringComparison.Ordinal));
+        Assert.Equal(RunState.Diverged, again.Plan[0].State);
+        Assert.Equal(0, again.ExitCode);
+
+        // A collection after workers: the diverged run is not missing, and has nothing to export.
+        var collected = new ExperimentRunner(steps).Collect(pipeline, Paths);
+        Assert.Empty(collected.Missing);
+        Assert.Equal(3, collected.Models.Count);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class RunFolderTests : IDisposable
         {
             Assert.Equal(
                 ["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "lr", "wall_s", "images_per_s", "peak_rss_mib", "anon_rss_mib", "live_tensors",
-                 "train_s", "val_s", "probe_s", "checkpoint_s", "val_images_per_s", "version"],
+                 "train_s", "val_s", "probe_s", "checkpoint_s", "val_images_per_s", "version", "cpu"],
                 line.RootElement.EnumerateObject().Select(p => p.Name));
             Assert.Equal(JsonValueKind.Null, line.RootElement.GetProperty("val_top1").ValueKind);
             Assert.Equal("0.1.0+0123456789ab", line.RootElement.GetProperty("version").GetString());

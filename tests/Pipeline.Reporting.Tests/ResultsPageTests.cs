@@ -154,6 +154,26 @@ public sealed class ResultsPageTests : IDisposable
         Assert.Contains("The records name the CPUs that trained the runs: AMD EPYC, brand only (12 runs).", PageNow(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_diverged_run_is_named_as_a_result_not_as_a_run_still_to_train_and_its_pair_leaves_the_gap()
+    {
+        var (seeds, records) = CopyOfTheSeedsRecords();
+        string PageNow() => ResultsPage.Build([new PageExperiment(seeds, Seeds)], _temp)[ResultsPage.PageFile];
+        Assert.Contains("Paired gap (off − on) over 5 seeds", PageNow(), StringComparison.Ordinal);
+
+        var run = seeds.Runs().First(r => !r.EffectiveZeroInitLast && r.Seed == 46); // seed 46 has one run per arm (42 has timm's too)
+        var folder = RunFolder.PublishedIn(records, run.Name);
+        foreach (string file in new[] { folder.SummaryJson, folder.SummaryMarkdown, folder.EvaluationFile })
+            File.Delete(file);
+        folder.WriteDivergence(new RunDivergence(run.Name, 3, "training loss", "the training loss became NaN at epoch 3"));
+        string page = PageNow();
+
+        Assert.Contains($"**Diverged** (1 run: a loss became non-finite, and the trainer stopped the run): `{run.Name}`, training loss in epoch 3.", page, StringComparison.Ordinal);
+        Assert.Contains("12 of 12 runs published", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Still to run", page, StringComparison.Ordinal);
+        Assert.Contains("Paired gap (off − on) over 4 seeds", page, StringComparison.Ordinal);
+    }
+
     /// <summary>The short run's pipeline over a copy of its records in the temporary folder, for tests that alter records.</summary>
     private (ExperimentPipeline Pipeline, string Records) CopyOfTheSeedsRecords()
     {

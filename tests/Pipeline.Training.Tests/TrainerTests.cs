@@ -197,6 +197,7 @@ public sealed class TrainerTests : IDisposable
         var e = Assert.Throws<TrainingDivergedException>(() => TrainingSession.ThrowIfNotFinite(spec, folder, epoch: 1, ("validation loss", double.NaN)));
 
         Assert.Contains("the validation loss became NaN at epoch 2", e.Message);
+        Assert.Equal((2, "validation loss"), (e.Epoch, e.Loss)); // what the runner records as the run's divergence
         Assert.Contains($"The last good checkpoint, after epoch 1 ({folder.CheckpointFile}), is kept.", e.Message);
     }
 

@@ -10,6 +10,9 @@ public sealed record ExperimentResults(PageExperiment Experiment, IReadOnlyList<
 {
     public ExperimentPipeline Pipeline => Experiment.Pipeline;
 
+    /// <summary>The runs published as diverged (<see cref="RunDivergence"/>): results with no accuracy, so in no pair.</summary>
+    public IReadOnlyList<RunDivergence> Diverged { get; init; } = [];
+
     /// <summary>
     /// The gap's trend over the measured lengths in each form (<see cref="TrendForm"/>), extrapolated to twice the longest
     /// one (the next length worth training); empty below three lengths. Over one depth and recipe: an experiment of
@@ -27,6 +30,11 @@ public sealed record ExperimentResults(PageExperiment Experiment, IReadOnlyList<
     {
         var runs = PublishedRun.Of(experiment.Pipeline, root);
         var pairing = RunPairs.Of(runs, r => r.Spec);
-        return new ExperimentResults(experiment, runs, pairing, LengthResult.Of(pairing));
+        var diverged = experiment.Pipeline.Runs()
+            .Select(spec => RunFolder.PublishedIn(Path.Combine(root, experiment.Pipeline.Results), spec.Name))
+            .Where(folder => folder.HasDiverged)
+            .Select(folder => folder.ReadDivergence())
+            .ToArray();
+        return new ExperimentResults(experiment, runs, pairing, LengthResult.Of(pairing)) { Diverged = diverged };
     }
 }

@@ -11,12 +11,19 @@ public static class PublicationStatus
         var pipeline = results.Pipeline;
         var runs = results.Runs;
         var planned = pipeline.Runs().Select(r => r.Name).ToArray();
-        var missing = planned.Except(runs.Select(r => r.Spec.Name)).ToArray();
-        string where = runs.Count == 0 ? "" : $" ([{pipeline.Results}](../../{pipeline.Results}))";
-        yield return new Paragraph($"{runs.Count} of {planned.Length} runs published{where}. " + (
+        var diverged = results.Diverged;
+        var missing = planned.Except(runs.Select(r => r.Spec.Name)).Except(diverged.Select(d => d.Name)).ToArray();
+        int published = runs.Count + diverged.Count;
+        string where = published == 0 ? "" : $" ([{pipeline.Results}](../../{pipeline.Results}))";
+        yield return new Paragraph($"{published} of {planned.Length} runs published{where}. " + (
             missing.Length == 0 ? "The experiment is complete." :
-            runs.Count == 0 ? "Nothing is published yet." :
+            published == 0 ? "Nothing is published yet." :
             $"Still to run: {string.Join(", ", missing.Select(m => $"`{m}`"))}; the figures below use what is published."));
+        if (diverged.Count > 0)
+            yield return new Paragraph(
+                $"**Diverged** ({(diverged.Count == 1 ? "1 run" : $"{diverged.Count} runs")}: a loss became non-finite, and the trainer stopped the run): " +
+                string.Join("; ", diverged.Select(d => $"`{d.Name}`, {d.Loss} in epoch {d.Epoch}")) + ". " +
+                "A diverged run is a result, the strongest form of \"did not train\", and has no accuracy: its seed's pair is left out of the gaps below, which rest on the seeds left.");
         if (Precisions(runs) is { Length: > 0 } precisions)
             yield return new Paragraph(precisions);
         if (Cpus(runs) is { Length: > 0 } cpus)
