@@ -174,7 +174,7 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
             // Between the plan and the claim another worker may have finished the run.
             if (pipeline.IsPublished(run.Spec) || folder.HasDiverged || (selection.IsWorker && folder.IsFinished))
             {
-                progress?.Report(new RunSkipped(run, "finished by another worker"));
+                progress?.Report(new RunSkipped(run, folder.HasDiverged ? "diverged under another worker" : "finished by another worker"));
                 continue;
             }
             progress?.Report(new RunStarting(run, i + 1, todo.Length));
@@ -208,6 +208,12 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
     {
         folder.WriteDivergence(divergence);
         progress?.Report(new RunDiverged(run, divergence));
+        Publish(pipeline, run, folder);
+    }
+
+    /// <summary>Copies the run's record files into the pipeline's results, if it publishes any.</summary>
+    private void Publish(ExperimentPipeline pipeline, PlannedRun run, RunFolder folder)
+    {
         if (pipeline.Results.Length > 0)
             progress?.Report(new RunPublished(run, folder.PublishTo(pipeline.Results).Path));
     }
@@ -256,16 +262,15 @@ public sealed class ExperimentRunner(IExperimentSteps steps, IProgress<Experimen
         var finished = new List<(RunSpec, RunSummary)>();
         foreach (var run in plan)
         {
+            var folder = paths.RunFolder(run.Spec);
             if (run.State == RunState.Diverged)
             {
-                var folderOfRun = paths.RunFolder(run.Spec);
-                if (pipeline.Results.Length > 0 && folderOfRun.HasDiverged && !pipeline.HasPublishedDivergence(run.Spec))
-                    progress?.Report(new RunPublished(run, folderOfRun.PublishTo(pipeline.Results).Path));
+                if (folder.HasDiverged && !pipeline.HasPublishedDivergence(run.Spec))
+                    Publish(pipeline, run, folder);
                 progress?.Report(new RunSkipped(run, "diverged: a result, with no model to export"));
                 continue;
             }
             // Workers publish as they finish: a run published and trained in this runs folder still has its weights here.
-            var folder = paths.RunFolder(run.Spec);
             if (folder.IsFinished)
             {
                 finished.Add((run.Spec, folder.ReadSummary()));

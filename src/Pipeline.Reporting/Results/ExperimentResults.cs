@@ -30,11 +30,6 @@ public sealed record ExperimentResults(PageExperiment Experiment, IReadOnlyList<
     {
         var runs = PublishedRun.Of(experiment.Pipeline, root);
         var pairing = RunPairs.Of(runs, r => r.Spec);
-        var diverged = experiment.Pipeline.Runs()
-            .Select(spec => RunFolder.PublishedIn(Path.Combine(root, experiment.Pipeline.Results), spec.Name))
-            .Where(folder => folder.HasDiverged)
-            .Select(folder => folder.ReadDivergence())
-            .ToArray();
-        return new ExperimentResults(experiment, runs, pairing, LengthResult.Of(pairing)) { Diverged = diverged };
+        return new ExperimentResults(experiment, runs, pairing, LengthResult.Of(pairing)) { Diverged = PublishedRun.DivergedOf(experiment.Pipeline, root) };
     }
 }

@@ -26,10 +26,17 @@ public sealed record PublishedRun(
     {
         if (pipeline.Results.Length == 0)
             throw new InvalidDataException($"pipeline '{pipeline.Name}' publishes no records (its \"results\" is empty): nothing to summarise.");
-        return pipeline.Runs()
-            .Select(spec => RunFolder.PublishedIn(Path.Combine(root, pipeline.Results), spec.Name))
+        return Records(pipeline, root)
             .Where(folder => folder.HasSummary)
             .Select(folder => new PublishedRun(folder.ReadSpec(), folder.ReadSummary(), folder.ReadMetrics(), folder.ReadDynamics(), folder.ReadEvaluation(), folder))
             .ToArray();
     }
+
+    /// <summary>The records of <paramref name="pipeline"/>'s runs that diverged (<see cref="RunDivergence"/>), in its order.</summary>
+    public static IReadOnlyList<RunDivergence> DivergedOf(ExperimentPipeline pipeline, string root) =>
+        Records(pipeline, root).Where(folder => folder.HasDiverged).Select(folder => folder.ReadDivergence()).ToArray();
+
+    /// <summary>Where each of the pipeline's runs is published, or would be.</summary>
+    private static IEnumerable<RunFolder> Records(ExperimentPipeline pipeline, string root) =>
+        pipeline.Runs().Select(spec => RunFolder.PublishedIn(Path.Combine(root, pipeline.Results), spec.Name));
 }
