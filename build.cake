@@ -75,9 +75,9 @@ Task("Reproduce")
     .Does(() => Pipeline($"run pipelines/reference.json --device {device}"));
 
 Task("Results")
-    .Description("Regenerate docs/results/ from the published run records of every experiment in pipelines/ that publishes them.")
+    .Description("Regenerate docs/results/ and the README's answer map from the published run records of every experiment in pipelines/ that publishes them.")
     .IsDependentOn("Build")
-    .Does(() => Pipeline("results", withData: false));
+    .Does(() => Pipeline("results --readme README.md", withData: false));
 
 Task("Data")
     .Description("Verify the dataset and build the decoded caches (--data=DIR).")

@@ -9,8 +9,11 @@ namespace Pipeline.Experiments.Tests;
 /// </summary>
 public class DocumentationTests
 {
-    /// <summary>The README's hard limit: a front door of about 10 KB, not a change log.</summary>
-    private const int ReadmeMaxBytes = 11_000;
+    /// <summary>
+    /// The README's hard limit: a front door, not a change log. About 10 KB is written by hand; the rest is the answer
+    /// map generated from the published records, which grows by a line per depth and recipe as the experiments land.
+    /// </summary>
+    private const int ReadmeMaxBytes = 15_000;
 
     private static readonly string Root = TestRepository.Root;
 
@@ -49,7 +52,7 @@ public class DocumentationTests
     }
 
     [Fact]
-    public void The_readme_is_a_front_door_of_at_most_11000_bytes()
+    public void The_readme_is_a_front_door_of_at_most_15000_bytes()
     {
         long bytes = new FileInfo(Path.Combine(Root, "README.md")).Length;
 

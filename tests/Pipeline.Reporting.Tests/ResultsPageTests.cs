@@ -48,6 +48,18 @@ public sealed class ResultsPageTests : IDisposable
         Assert.Contains("Paired gap (off − on) over 5 seeds", files[ResultsPage.PageFile], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_committed_readme_opens_with_the_answer_map_the_committed_records_give()
+    {
+        string path = Path.Combine(Repository, "README.md");
+        string map = ReadmeAnswerMap.Render(ResultsPage.Load(CommittedPageExperiments(), Repository));
+
+        Assert.True(ReadmeAnswerMap.Current(File.ReadAllText(path), path) == map,
+            $"{path}: its answer map is not what the published records give: run `dotnet cake --target=Results` and commit README.md.");
+        Assert.Contains("**Short runs**: zeroing each block's last γ costs **+5.20 pp**", map, StringComparison.Ordinal);
+        Assert.Contains(map, ResultsPage.Build(CommittedPageExperiments(), Repository)[ResultsPage.PageFile], StringComparison.Ordinal);
+    }
+
     /// <summary>The experiments of the command the committed page says generated it (<c>pipeline results a.json b.json …</c>).</summary>
     private static IReadOnlyList<PageExperiment> CommittedPageExperiments()
     {

@@ -32,9 +32,17 @@ public static class ResultsPage
     /// <summary>The page, its plots (file name → SVG) and the JSON summary, for the experiments given, in their order.</summary>
     /// <param name="root">The folder the pipelines' "results" paths are relative to (the repository).</param>
     /// <exception cref="InvalidDataException">A published record is damaged; the message names the file.</exception>
-    public static IReadOnlyDictionary<string, string> Build(IReadOnlyList<PageExperiment> experiments, string root)
+    public static IReadOnlyDictionary<string, string> Build(IReadOnlyList<PageExperiment> experiments, string root) => Build(Load(experiments, root));
+
+    /// <summary>Each experiment's published records and what they give (<see cref="ExperimentResults"/>), in the order given.</summary>
+    /// <param name="root">The folder the pipelines' "results" paths are relative to (the repository).</param>
+    /// <exception cref="InvalidDataException">A published record is damaged; the message names the file.</exception>
+    public static IReadOnlyList<ExperimentResults> Load(IReadOnlyList<PageExperiment> experiments, string root) =>
+        experiments.Select(e => ExperimentResults.Load(e, root)).ToArray();
+
+    /// <summary>The page, its plots (file name → SVG) and the JSON summary, for the experiments' results, in their order.</summary>
+    public static IReadOnlyDictionary<string, string> Build(IReadOnlyList<ExperimentResults> results)
     {
-        var results = experiments.Select(e => ExperimentResults.Load(e, root)).ToArray();
         var document = Document(results);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal) { [PageFile] = MarkdownWriter.Write(document), [JsonFile] = ResultsJson.Write(results) };
         foreach (var figure in document.Blocks.OfType<Figures>().SelectMany(f => f.Items).Where(f => f.File is not null))
