@@ -1,4 +1,5 @@
 using Pipeline.Reporting.Results;
+using Pipeline.Testing;
 
 namespace Pipeline.Reporting.Tests;
 
@@ -9,6 +10,28 @@ public sealed class ReadmeAnswerMapTests : IDisposable
     private string Readme => Path.Combine(_folder, "README.md");
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>A front door, not a change log: about 10 KB written by hand.</summary>
+    private const int ReadmeMaxBytesByHand = 11_000;
+
+    /// <summary>The generated map grows by a line per depth and recipe measured; past this it wants a shorter form.</summary>
+    private const int AnswerMapMaxBytes = 5_000;
+
+    [Fact]
+    public void The_readme_is_a_front_door_of_at_most_11000_bytes_by_hand_and_5000_of_generated_answer_map()
+    {
+        string path = Path.Combine(TestRepository.Root, "README.md");
+        string readme = File.ReadAllText(path);
+        int map = System.Text.Encoding.UTF8.GetByteCount(ReadmeAnswerMap.Current(readme, path));
+        int byHand = System.Text.Encoding.UTF8.GetByteCount(readme) - map;
+
+        Assert.True(byHand <= ReadmeMaxBytesByHand,
+            $"{path} holds {byHand:N0} bytes written by hand; expected at most {ReadmeMaxBytesByHand:N0}. It is the front door: the question, " +
+            "the answer, the two set-up commands, the diagram, the layout and links. Move the rest to a page under docs/ and link it.");
+        Assert.True(map <= AnswerMapMaxBytes,
+            $"{path}: its generated answer map is {map:N0} bytes; expected at most {AnswerMapMaxBytes:N0}. Shorten what AnswerMapSection.Map " +
+            "writes (the results page shows the same map), then run `dotnet cake --target=Results`.");
+    }
 
     private static string Around(string map) =>
         $"# A project\n\n**The answer so far**:\n\n{ReadmeAnswerMap.Begin}\n{map}{ReadmeAnswerMap.End}\n\n## Set-up\n";
@@ -33,7 +56,10 @@ public sealed class ReadmeAnswerMapTests : IDisposable
         { "# A project\n\nno markers at all\n", "no begin marker" },
         { $"# A project\n\n{ReadmeAnswerMap.Begin}\n- map\n", "no end marker" },
         { $"{ReadmeAnswerMap.Begin}\n- map\n{ReadmeAnswerMap.End}\n{ReadmeAnswerMap.Begin}\n", "twice" },
+        { $"{ReadmeAnswerMap.Begin}\n- map\n{ReadmeAnswerMap.End}\n{ReadmeAnswerMap.End}\n", "twice" },
         { $"{ReadmeAnswerMap.End}\n- map\n{ReadmeAnswerMap.Begin}\n", "before its begin marker" },
+        { $"{ReadmeAnswerMap.Begin} {ReadmeAnswerMap.End}\n", "on the same line" },
+        { $"# A project\n{ReadmeAnswerMap.End}\n{ReadmeAnswerMap.Begin}", "before its begin marker" },
     };
 
     [Theory]
@@ -48,6 +74,15 @@ public sealed class ReadmeAnswerMapTests : IDisposable
         Assert.Contains(why, error.Message, StringComparison.Ordinal);
         Assert.Contains(ReadmeAnswerMap.Begin, error.Message, StringComparison.Ordinal);
         Assert.Equal(readme, File.ReadAllText(Readme));
+    }
+
+    [Fact]
+    public void A_map_that_holds_a_marker_line_is_refused_before_the_readme_is_touched()
+    {
+        File.WriteAllText(Readme, Around("- old\n"));
+
+        Assert.Throws<ArgumentException>(() => ReadmeAnswerMap.Update(Readme, $"- new\n{ReadmeAnswerMap.End}\n"));
+        Assert.Equal(Around("- old\n"), File.ReadAllText(Readme));
     }
 
     [Fact]

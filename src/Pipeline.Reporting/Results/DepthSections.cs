@@ -195,22 +195,21 @@ public sealed class DepthAnalysisSection : IPageSection
 /// </summary>
 public sealed class AnswerMapSection : IPageSection
 {
+    public const string Title = "The answer so far";
+
     public IEnumerable<Block> Build(IReadOnlyList<ExperimentResults> experiments)
     {
         var map = Map(experiments).ToArray();
         if (map.Length == 0)
             yield break;
-        yield return new Heading(2, "The answer so far");
+        yield return new Heading(2, Title);
         foreach (var block in map)
             yield return block;
-        yield return new Paragraph(
-            "A claim is read from one-sided 95 % t bounds over the paired seeds (gap = zero-init off − on): *costs* when the lower bound is above 0, *wins* when the upper bound is below 0, " +
-            "*undecided* otherwise. A trend is an extrapolation: a reason to train a length, not a result.");
     }
 
     /// <summary>
     /// The map itself, which the repository's README opens with as well (<see cref="ReadmeAnswerMap"/>): a bullet per
-    /// depth and recipe, and what to choose. Nothing when no condition is measured.
+    /// depth and recipe, what to choose, and how a claim is read. Nothing when no condition is measured.
     /// </summary>
     public static IEnumerable<Block> Map(IReadOnlyList<ExperimentResults> experiments)
     {
@@ -248,6 +247,9 @@ public sealed class AnswerMapSection : IPageSection
                   "(`OwnDataTrainingTests.From_an_imported_checkpoint_both_flavours_with_either_zero_init_flag_fine_tune_to_bit_identical_weights`).");
         yield return new BulletList([.. items]);
         yield return new Paragraph(Choice(cells));
+        yield return new Paragraph(
+            "A claim is read from one-sided 95 % t bounds over the paired seeds (gap = zero-init off − on): *costs* when the lower bound is above 0, *wins* when the upper bound is below 0, " +
+            "*undecided* otherwise. A trend is an extrapolation: a reason to train a length, not a result.");
     }
 
     /// <summary>

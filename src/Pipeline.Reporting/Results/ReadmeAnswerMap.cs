@@ -15,7 +15,7 @@ public static class ReadmeAnswerMap
 
     /// <summary>The map's Markdown for the experiments' results: what goes between the markers.</summary>
     public static string Render(IReadOnlyList<ExperimentResults> results) =>
-        MarkdownWriter.Write(new Document("The answer so far", [.. AnswerMapSection.Map(results)]));
+        MarkdownWriter.Write(new Document(AnswerMapSection.Title, [.. AnswerMapSection.Map(results)]));
 
     /// <summary>The map as <paramref name="readme"/> holds it now, between its markers.</summary>
     /// <exception cref="InvalidDataException">The markers are missing, repeated or out of order; the message names <paramref name="path"/>.</exception>
@@ -29,6 +29,8 @@ public static class ReadmeAnswerMap
     /// <exception cref="InvalidDataException">The markers are missing, repeated or out of order; the message names <paramref name="path"/>.</exception>
     public static string Splice(string readme, string map, string path)
     {
+        if (map.Contains(Begin, StringComparison.Ordinal) || map.Contains(End, StringComparison.Ordinal))
+            throw new ArgumentException("the generated answer map holds one of its own marker lines; the next run would find it twice.", nameof(map));
         var (start, end) = Markers(readme, path);
         return readme[..start] + map + readme[end..];
     }
