@@ -1,4 +1,6 @@
+using Pipeline.Experiments;
 using Pipeline.Reporting.Results;
+using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests;
 
@@ -14,14 +16,9 @@ public sealed class ResultsCommandTests : IDisposable
     private void CopySeedsExperiment()
     {
         Directory.CreateDirectory(Path.Combine(_folder, "pipelines"));
-        File.Copy(Path.Combine(PipelineProcess.Repository, Seeds), Path.Combine(_folder, Seeds));
-        string records = Path.Combine(PipelineProcess.Repository, "docs", "results", "zero-init-seeds");
-        foreach (string file in Directory.EnumerateFiles(records, "*", SearchOption.AllDirectories))
-        {
-            string copy = Path.Combine(_folder, Path.GetRelativePath(PipelineProcess.Repository, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
+        File.Copy(TestRepository.PathOf(Seeds), Path.Combine(_folder, Seeds));
+        string records = ExperimentPipeline.Load(TestRepository.PathOf(Seeds)).Results;
+        TestRepository.CopyFolder(records, Path.Combine(_folder, records));
     }
 
     [Fact]

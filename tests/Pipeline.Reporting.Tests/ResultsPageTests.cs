@@ -52,12 +52,13 @@ public sealed class ResultsPageTests : IDisposable
     public void The_committed_readme_opens_with_the_answer_map_the_committed_records_give()
     {
         string path = Path.Combine(Repository, "README.md");
-        string map = ReadmeAnswerMap.Render(ResultsPage.Load(CommittedPageExperiments(), Repository));
+        var results = ResultsPage.Load(CommittedPageExperiments(), Repository);
+        string map = ReadmeAnswerMap.Render(results);
 
         Assert.True(ReadmeAnswerMap.Current(File.ReadAllText(path), path) == map,
             $"{path}: its answer map is not what the published records give: run `dotnet cake --target=Results` and commit README.md.");
         Assert.Contains("**Short runs**: zeroing each block's last γ costs **+5.20 pp**", map, StringComparison.Ordinal);
-        Assert.Contains(map, ResultsPage.Build(CommittedPageExperiments(), Repository)[ResultsPage.PageFile], StringComparison.Ordinal);
+        Assert.Contains(map, ResultsPage.Build(results)[ResultsPage.PageFile], StringComparison.Ordinal);
     }
 
     /// <summary>The experiments of the command the committed page says generated it (<c>pipeline results a.json b.json …</c>).</summary>
@@ -191,12 +192,7 @@ public sealed class ResultsPageTests : IDisposable
     {
         var seeds = ExperimentPipeline.Load(Path.Combine(Repository, Seeds));
         string records = Path.Combine(_temp, "records");
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(Repository, seeds.Results), "*", SearchOption.AllDirectories))
-        {
-            string copy = Path.Combine(records, Path.GetRelativePath(Path.Combine(Repository, seeds.Results), file));
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
+        TestRepository.CopyFolder(seeds.Results, records);
         return (seeds with { Results = records }, records);
     }
 

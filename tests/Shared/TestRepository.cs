@@ -11,6 +11,18 @@ internal static class TestRepository
     /// <summary>A path in the repository, from its path relative to the root ("pipelines/quick.json").</summary>
     public static string PathOf(string relative) => Path.Combine(Root, relative);
 
+    /// <summary>Copies a repository folder ("docs/results/zero-init-seeds"), every file below it, into <paramref name="destination"/>.</summary>
+    public static void CopyFolder(string relative, string destination)
+    {
+        string source = PathOf(relative);
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string copy = Path.Combine(destination, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+    }
+
     private static string Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
