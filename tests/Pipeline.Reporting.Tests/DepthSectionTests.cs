@@ -14,9 +14,9 @@ public sealed class DepthSectionTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     /// <summary>Publishes a record for every run of the pipeline, with top-1 = 70 % with the flag on and 70 % + gap(run) off.</summary>
-    private PageExperiment Publish(string json, Func<RunSpec, double> gap, Func<RunSpec, bool>? published = null)
+    private PageExperiment Publish(string json, Func<RunSpec, double> gap, Func<RunSpec, bool>? published = null, string file = "depth.json")
     {
-        string file = Path.Combine(_root, "pipelines", "depth.json");
+        file = Path.Combine(_root, "pipelines", file);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, json);
         var experiment = PageExperiment.Load(file, _root);
@@ -125,5 +125,34 @@ public sealed class DepthSectionTests : IDisposable
 
         string flat = PageOf(Publish(lr, spec => 1.0 + SeedNoise(spec)));
         Assert.Contains("depends on the peak lr (0.00625, 0.025, 0.1): **refuted** (no dependence larger than 1 pp)", flat, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void H2_is_confirmed_when_the_sgd_gap_is_below_the_fastai_gap_seed_by_seed_in_all_three_cases_and_not_confirmed_when_one_is_not()
+    {
+        const string sgd = """
+            { "name": "s", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
+              "arch": ["resnet18", "resnet50"], "seeds": [42, 43, 44], "recipeName": "sgd", "imageSize": 64, "epochs": [20, 40], "results": "results/s" }
+            """;
+        const string fastai = """
+            { "name": "f", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
+              "arch": ["resnet18", "resnet50"], "seeds": [42, 43, 44], "recipeName": "fastai-reference", "imageSize": 64, "epochs": [20, 40], "results": "results/f" }
+            """;
+        // fastai's gap is +2 pp everywhere; sgd's is −1 pp, except ResNet50 at 20 epochs when `deepEqual` makes it +2 pp as well.
+        string PageWith(bool deepEqual) => ResultsPage.Build(
+        [
+            Publish(sgd, spec => (deepEqual && spec.Arch == ResNetArch.ResNet50 && spec.Epochs == 20 ? 2.0 : -1.0) + SeedNoise(spec), file: "sgd.json"),
+            Publish(fastai, spec => 2.0 + SeedNoise(spec) * 2, file: "fastai.json"),
+        ], _root)[ResultsPage.PageFile];
+
+        string confirmed = PageWith(deepEqual: false);
+        Assert.Contains("**H2, recipe**: at equal depth and length the gap under sgd is smaller than under fastai's recipe: **confirmed**. " +
+                        "ResNet18 at 20 epochs: confirmed (sgd − fastai, by seed: −3.00 pp, ≤ ", confirmed, StringComparison.Ordinal);
+        Assert.Contains("ResNet50 at 20 epochs: confirmed (sgd − fastai, by seed: −3.00 pp", confirmed, StringComparison.Ordinal);
+
+        string one = PageWith(deepEqual: true);
+        Assert.Contains("than under fastai's recipe: **not confirmed**. ", one, StringComparison.Ordinal);
+        Assert.Contains("ResNet18 at 40 epochs: confirmed", one, StringComparison.Ordinal);
+        Assert.Contains("ResNet50 at 20 epochs: undecided (sgd − fastai, by seed: 0.00 pp", one, StringComparison.Ordinal);
     }
 }
