@@ -14,9 +14,9 @@ public sealed class DepthSectionTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     /// <summary>Publishes a record for every run of the pipeline, with top-1 = 70 % with the flag on and 70 % + gap(run) off.</summary>
-    private PageExperiment Publish(string json, Func<RunSpec, double> gap, Func<RunSpec, bool>? published = null, string file = "depth.json")
+    private PageExperiment Publish(string json, Func<RunSpec, double> gap, Func<RunSpec, bool>? published = null, string fileName = "depth.json")
     {
-        file = Path.Combine(_root, "pipelines", file);
+        string file = Path.Combine(_root, "pipelines", fileName);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, json);
         var experiment = PageExperiment.Load(file, _root);
@@ -130,19 +130,16 @@ public sealed class DepthSectionTests : IDisposable
     [Fact]
     public void H2_is_confirmed_when_the_sgd_gap_is_below_the_fastai_gap_seed_by_seed_in_all_three_cases_and_not_confirmed_when_one_is_not()
     {
-        const string sgd = """
-            { "name": "s", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
-              "arch": ["resnet18", "resnet50"], "seeds": [42, 43, 44], "recipeName": "sgd", "imageSize": 64, "epochs": [20, 40], "results": "results/s" }
-            """;
-        const string fastai = """
-            { "name": "f", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
-              "arch": ["resnet18", "resnet50"], "seeds": [42, 43, 44], "recipeName": "fastai-reference", "imageSize": 64, "epochs": [20, 40], "results": "results/f" }
+        // One grid per recipe: ResNet18 and ResNet50 at 20 and 40 epochs, the three cases H2 names among them.
+        static string Grid(string recipe) => $$"""
+            { "name": "{{recipe}}", "variants": [ { "flavour": "torchvision", "zeroInitLast": false }, { "flavour": "torchvision", "zeroInitLast": true } ],
+              "arch": ["resnet18", "resnet50"], "seeds": [42, 43, 44], "recipeName": "{{recipe}}", "imageSize": 64, "epochs": [20, 40], "results": "results/{{recipe}}" }
             """;
         // fastai's gap is +2 pp everywhere; sgd's is −1 pp, except ResNet50 at 20 epochs when `deepEqual` makes it +2 pp as well.
         string PageWith(bool deepEqual) => ResultsPage.Build(
         [
-            Publish(sgd, spec => (deepEqual && spec.Arch == ResNetArch.ResNet50 && spec.Epochs == 20 ? 2.0 : -1.0) + SeedNoise(spec), file: "sgd.json"),
-            Publish(fastai, spec => 2.0 + SeedNoise(spec) * 2, file: "fastai.json"),
+            Publish(Grid("sgd"), spec => (deepEqual && spec.Arch == ResNetArch.ResNet50 && spec.Epochs == 20 ? 2.0 : -1.0) + SeedNoise(spec), fileName: "sgd.json"),
+            Publish(Grid("fastai-reference"), spec => 2.0 + SeedNoise(spec) * 2, fileName: "fastai.json"),
         ], _root)[ResultsPage.PageFile];
 
         string confirmed = PageWith(deepEqual: false);
