@@ -49,7 +49,8 @@ public static class PublicationStatus
                (brandOnly ? "A brand-only name comes from records made before the CPU's family and model were recorded, so its runs may come from several generations. " : "") +
                (resumedElsewhere ? "A run resumed on another CPU names each with its epochs, and reproduces bit for bit on neither. " : "") +
                "oneDNN picks its kernels per CPU generation, so a run reproduces bit for bit only on a CPU like the one that trained it, and a seed's two arms may come from two " +
-               "generations: they share the seed's initial weights and data order, and differ in rounding, expected (not measured) to act like the seed-to-seed noise.";
+               "generations: they share the seed's initial weights and data order, and differ in rounding. How far that moves one run is measured only for the main job's " +
+               "3-epoch runs ([Repeatability](../experiments.md#repeatability)), not for these.";
     }
 
     /// <summary>The precision the runs trained in, as each run's config.json records it; a mix is said, since the arms would not be comparable.</summary>
